@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Debian packages the tests need: a real redis-server, a Docker engine, a registry on loopback,
+# debootstrap for the stand-in base images, Chromium for the report screenshot check.
+set -euo pipefail
+packages=(redis-server docker.io docker-registry debootstrap chromium iproute2 ca-certificates)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# The Debian packages start their own daemons where systemd runs; the tests start their own instances.
