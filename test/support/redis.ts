@@ -1,0 +1,74 @@
+// A real redis-server on a free loopback port, owned by one test suite: started, killed, restarted
+// on the same port (so clients that know its address can reconnect), and stopped.
+import { spawn, type ChildProcess } from "node:child_process";
+import { freePort, waitForPort } from "./net";
+
+export interface RedisServerOptions {
+  /** Require this password (`requirepass`). */
+  password?: string;
+  /** The redis-server binary; Debian's package puts it on PATH. */
+  binary?: string;
+}
+
+export class RedisServer {
+  private child: ChildProcess | undefined;
+  private output = "";
+
+  private constructor(
+    readonly port: number,
+    private readonly options: RedisServerOptions,
+  ) {}
+
+  /** Starts a redis-server with no persistence on a free loopback port and waits until it accepts connections. */
+  static async start(options: RedisServerOptions = {}): Promise<RedisServer> {
+    const server = new RedisServer(await freePort(), options);
+    await server.restart();
+    return server;
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  get running(): boolean {
+    return this.child !== undefined;
+  }
+
+  /** Starts the server again on the same port after `kill()` or `stop()`. */
+  async restart(): Promise<void> {
+    if (this.child) throw new Error(`redis-server on port ${this.port} is already running`);
+    const args = ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"];
+    if (this.options.password) args.push("--requirepass", this.options.password);
+    const child = spawn(this.options.binary ?? "redis-server", args, { stdio: ["ignore", "pipe", "pipe"] });
+    this.child = child;
+    this.output = "";
+    child.stdout?.on("data", (chunk: Buffer) => (this.output += chunk.toString()));
+    child.stderr?.on("data", (chunk: Buffer) => (this.output += chunk.toString()));
+    const exited = new Promise<never>((_, reject) => {
+      child.once("error", reject);
+      child.once("exit", (code) => reject(new Error(`redis-server exited with ${code}:\n${this.output}`)));
+    });
+    child.once("exit", () => {
+      if (this.child === child) this.child = undefined;
+    });
+    await Promise.race([waitForPort(this.port, 10_000), exited]);
+  }
+
+  /** SIGKILL: the abrupt loss a client must survive (no goodbye on the socket, no save). */
+  async kill(): Promise<void> {
+    await this.signal("SIGKILL");
+  }
+
+  /** SIGTERM and wait for the exit. */
+  async stop(): Promise<void> {
+    await this.signal("SIGTERM");
+  }
+
+  private async signal(signal: NodeJS.Signals): Promise<void> {
+    const child = this.child;
+    if (!child) return;
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.kill(signal);
+    await exited;
+  }
+}

@@ -1,0 +1,90 @@
+// The counter service as a real child process on a free loopback port, the way a container runs it:
+// environment in, signals to stop it, exit code and JSON log lines out.
+import { spawn, type ChildProcess } from "node:child_process";
+import path from "node:path";
+import { freePort, waitForPort } from "./net";
+
+const serviceEntry = path.resolve(__dirname, "../../service/src/server.ts");
+
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export class ServiceProcess {
+  /** Everything the process wrote to stdout (its JSON log lines). */
+  stdout = "";
+  /** Everything the process wrote to stderr. */
+  stderr = "";
+  /** Settles when the process exits, whatever the reason. */
+  readonly exited: Promise<Exit>;
+
+  private constructor(
+    readonly port: number,
+    private readonly child: ChildProcess,
+  ) {
+    child.stdout?.on("data", (chunk: Buffer) => (this.stdout += chunk.toString()));
+    child.stderr?.on("data", (chunk: Buffer) => (this.stderr += chunk.toString()));
+    this.exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+  }
+
+  /**
+   * Starts the service from its TypeScript sources (through tsx) with `env` on top of a minimal
+   * environment, and a free PORT unless `env` sets one. Does not wait for it to listen: use `ready()`.
+   */
+  static async spawn(env: Record<string, string> = {}): Promise<ServiceProcess> {
+    const port = env.PORT === undefined ? await freePort() : Number(env.PORT);
+    const child = spawn(process.execPath, ["--import", "tsx", serviceEntry], {
+      cwd: path.dirname(serviceEntry),
+      env: { PATH: process.env.PATH ?? "", LOG_LEVEL: "warn", PORT: String(port), ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    return new ServiceProcess(port, child);
+  }
+
+  /** Starts the service and waits until it accepts connections. */
+  static async start(env: Record<string, string> = {}): Promise<ServiceProcess> {
+    const service = await ServiceProcess.spawn(env);
+    await service.ready();
+    return service;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  get pid(): number {
+    if (this.child.pid === undefined) throw new Error("service process has no pid");
+    return this.child.pid;
+  }
+
+  /** Waits until the service listens; fails with its output if it exits first. */
+  async ready(timeoutMs = 20_000): Promise<void> {
+    const died = this.exited.then((exit) => {
+      throw new Error(`service exited (${JSON.stringify(exit)}) before listening:\n${this.stderr}${this.stdout}`);
+    });
+    await Promise.race([waitForPort(this.port, timeoutMs), died]);
+  }
+
+  signal(signal: NodeJS.Signals): void {
+    this.child.kill(signal);
+  }
+
+  /** SIGTERM, then SIGKILL if it has not exited after timeoutMs; resolves with how it exited. */
+  async stop(timeoutMs = 10_000): Promise<Exit> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.exited;
+    this.signal("SIGTERM");
+    const timer = setTimeout(() => this.signal("SIGKILL"), timeoutMs);
+    const exit = await this.exited;
+    clearTimeout(timer);
+    return exit;
+  }
+
+  /** The JSON log lines written so far, parsed. */
+  logs(): Record<string, unknown>[] {
+    return this.stdout
+      .split("\n")
+      .filter((line) => line.startsWith("{"))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+  }
+}
