@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# Builds the offline end-to-end toolchain from the Go module proxy: the Pulumi CLI, the Kubernetes
+# provider, and a kwok control plane with metrics-server. Each component lands in
+# $HITCOUNTER_CACHE/tools/<component>-<version>/ (outside the clone, so CI on this machine reuses it)
+# and is linked into .tools/bin; providers are installed as plugins into .tools/pulumi-home.
+#   scripts/tools.sh            build what is missing, link, install plugins
+#   scripts/tools.sh --status   list cached components and their build times
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$PWD
+source scripts/env.sh
+source scripts/versions.env
+
+tools=$HITCOUNTER_CACHE/tools
+# Go's caches live beside the builds so a warm machine rebuilds nothing and downloads nothing.
+export GOMODCACHE=$tools/gomod GOCACHE=$tools/gocache
+# A module that wants a newer Go must fail here, not fetch a toolchain.
+export GOTOOLCHAIN=local CGO_ENABLED=0
+jobs=${TOOLS_JOBS:-2}
+
+if [ "${1:-}" = --status ]; then
+  for stamp in "$tools"/*/.built; do
+    [ -e "$stamp" ] && echo "$(basename "$(dirname "$stamp")") built in $(cat "$stamp")s"
+  done
+  exit 0
+fi
+
+# Two cores are shared with the other tests running on this machine: builds yield to them.
+renice -n 10 -p $$ >/dev/null
+
+# Directory of MODULE@VERSION in the module cache, downloaded if needed.
+module_dir() {
+  (cd "$tools" && go mod download -json "$1") | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p' | grep .
+}
+
+# The module cache is read-only and drops nested modules, so builds that need a module's
+# relative `replace ../x` layout work on a writable copy.
+copy_module() {
+  local from
+  from=$(module_dir "$1")
+  rm -rf "$2"
+  mkdir -p "$(dirname "$2")"
+  cp -a "$from" "$2"
+  chmod -R u+w "$2"
+}
+
+build_pulumi() {
+  local src=$1/src
+  copy_module "github.com/pulumi/pulumi/pkg/v3@v$PULUMI_VERSION" "$src/pkg"
+  copy_module "github.com/pulumi/pulumi/sdk/v3@v$PULUMI_VERSION" "$src/sdk"
+  # Automation API parses `pulumi version`, so the release version must be stamped in.
+  (cd "$src/pkg" && go build -mod=mod -trimpath -tags osusergo,grpcnotrace \
+    -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION" \
+    -o "$1/bin/pulumi" ./cmd/pulumi)
+  # Dynamic providers run through this bundled shim, which the CLI looks for next to itself.
+  install -m 0755 "$src/sdk/nodejs/dist/pulumi-resource-pulumi-nodejs" "$1/bin/"
+}
+
+build_pulumi_kubernetes() {
+  local src=$1/src cmd
+  copy_module "github.com/pulumi/pulumi-kubernetes/provider/v4@$PULUMI_KUBERNETES_MODULE_VERSION" "$src/provider"
+  copy_module "github.com/pulumi/pulumi-kubernetes/sdk/v4@v$PULUMI_KUBERNETES_VERSION" "$src/sdk"
+  cmd=$src/provider/cmd/pulumi-resource-kubernetes
+  # main.go embeds schema-embed.json, which upstream generates at build time and never commits.
+  (cd "$cmd" && VERSION=$PULUMI_KUBERNETES_VERSION go run -mod=mod ./generate.go)
+  (cd "$src/provider" && go build -mod=mod -trimpath \
+    -ldflags "-s -w -X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$PULUMI_KUBERNETES_VERSION" \
+    -o "$1/bin/pulumi-resource-kubernetes" ./cmd/pulumi-resource-kubernetes)
+}
+
+build_kubernetes() {
+  local src=$1/src gomod m minor ld="-s -w" pkg cmds=()
+  for m in kube-apiserver kube-controller-manager kube-scheduler kubectl; do cmds+=("k8s.io/kubernetes/cmd/$m"); done
+  # k8s.io/kubernetes points every staging module at ./staging, which its module zip lacks;
+  # a wrapper module points them at their published twins instead.
+  gomod=$(module_dir "k8s.io/kubernetes@$KUBE_VERSION")/go.mod
+  mkdir -p "$src"
+  (cd "$src" && rm -f go.mod go.sum && go mod init local/kubebuild >/dev/null 2>&1
+    for m in $(sed -n 's#^[[:space:]]*\(k8s\.io/[^[:space:]]*\) => \./staging/.*#\1#p' "$gomod"); do
+      go mod edit -replace "$m=$m@$KUBE_STAGING_VERSION"
+    done
+    go get "k8s.io/kubernetes@$KUBE_VERSION")
+  # Unstamped binaries report v0.0.0-master, which the Pulumi provider rejects as too old.
+  minor=$(echo "$KUBE_VERSION" | cut -d. -f2)
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ld+=" -X $pkg.gitVersion=$KUBE_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
+    ld+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
+  done
+  (cd "$src" && go build -mod=mod -trimpath -ldflags "$ld" -o "$1/bin/" "${cmds[@]}")
+}
+
+build_etcd() {
+  local src=$1/src
+  # server/v3 replaces its siblings with ../paths; as a dependency those replaces are ignored
+  # and the published api/client/pkg modules of the same version are used.
+  mkdir -p "$src"
+  (cd "$src" && rm -f go.mod go.sum && go mod init local/etcdbuild >/dev/null 2>&1 &&
+    go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION" &&
+    go build -trimpath -ldflags "-s -w" -o "$1/bin/etcd" go.etcd.io/etcd/server/v3)
+}
+
+build_kwok() {
+  local kwok
+  # KubeVersion sets kwokctl's default, so the cluster asks for the version we built.
+  GOBIN=$1/bin go install -trimpath -ldflags "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=${KWOK_VERSION#v} \
+    -X sigs.k8s.io/kwok/pkg/consts.KubeVersion=${KUBE_VERSION#v}" \
+    "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION" "sigs.k8s.io/kwok/cmd/kwokctl@$KWOK_VERSION"
+  # kwokctl downloads this file (a release asset) unless given one: simulated node metrics plus
+  # per-pod usage read from the kwok.x-k8s.io/usage-* annotations.
+  kwok=$(module_dir "sigs.k8s.io/kwok@$KWOK_VERSION")
+  mkdir -p "$1/share"
+  { cat "$kwok/kustomize/metrics/resource/metrics-resource.yaml"; echo '---'
+    cat "$kwok/kustomize/metrics/usage/usage-from-annotation.yaml"; } > "$1/share/kwok-metrics-usage.yaml"
+}
+
+build_metrics_server() {
+  local ms
+  GOBIN=$1/bin go install -trimpath \
+    -ldflags "-s -w -X k8s.io/client-go/pkg/version.gitVersion=$METRICS_SERVER_VERSION" \
+    "sigs.k8s.io/metrics-server/cmd/metrics-server@$METRICS_SERVER_VERSION"
+  # kwokctl downloads the release's components.yaml unless given one; it keeps the RBAC, Service
+  # and APIService from it and runs the binary itself, so the Deployment is left out.
+  ms=$(module_dir "sigs.k8s.io/metrics-server@$METRICS_SERVER_VERSION")
+  mkdir -p "$1/share"
+  { cat "$ms/manifests/base/rbac.yaml"; echo '---'; cat "$ms/manifests/base/service.yaml"; echo '---'
+    cat "$ms/manifests/base/apiservice.yaml"; } > "$1/share/metrics-server.yaml"
+}
+
+# name version builder: builds once per version, logging to build.log and timing into .built.
+components=(
+  "kubernetes $KUBE_VERSION build_kubernetes"
+  "etcd $ETCD_VERSION build_etcd"
+  "kwok $KWOK_VERSION build_kwok"
+  "metrics-server $METRICS_SERVER_VERSION build_metrics_server"
+  "pulumi $PULUMI_VERSION build_pulumi"
+  "pulumi-kubernetes $PULUMI_KUBERNETES_VERSION build_pulumi_kubernetes"
+)
+
+build_one() {
+  local dir=$tools/$1-$2 start
+  rm -rf "$dir"
+  mkdir -p "$dir/bin"
+  start=$SECONDS
+  # The builder runs as its own job: inside an `if` condition, errexit would be off.
+  "$3" "$dir" >"$dir/build.log" 2>&1 &
+  if ! wait $!; then
+    echo "!! $1 $2 failed; last lines of $dir/build.log:" >&2
+    tail -n 30 "$dir/build.log" >&2
+    return 1
+  fi
+  rm -rf "$dir/src"
+  echo $((SECONDS - start)) >"$dir/.built"
+  echo "== built $1 $2 in $((SECONDS - start))s"
+}
+
+mkdir -p "$tools"
+pids=()
+for c in "${components[@]}"; do
+  read -r name version builder <<<"$c"
+  [ -f "$tools/$name-$version/.built" ] && continue
+  echo "== building $name $version"
+  while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n || true; done
+  build_one "$name" "$version" "$builder" &
+  pids+=($!)
+done
+failed=0
+for p in "${pids[@]}"; do wait "$p" || failed=1; done
+[ "$failed" = 0 ] || { echo "!! toolchain build failed" >&2; exit 1; }
+
+# Links are rebuilt every run so a version bump never leaves an old binary on PATH.
+rm -rf .tools/bin
+mkdir -p .tools/bin
+for c in "${components[@]}"; do
+  read -r name version _ <<<"$c"
+  for f in "$tools/$name-$version"/bin/* "$tools/$name-$version"/share/*; do
+    [ -e "$f" ] && ln -s "$f" .tools/bin/
+  done
+done
+
+# A PULUMI_HOME per clone: the CLI only ever sees the plugins installed here from local files.
+export PULUMI_HOME=$repo/.tools/pulumi-home PULUMI_SKIP_UPDATE_CHECK=true
+export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+if [ ! -d "$PULUMI_HOME/plugins/resource-kubernetes-v$PULUMI_KUBERNETES_VERSION" ]; then
+  .tools/bin/pulumi plugin install resource kubernetes "$PULUMI_KUBERNETES_VERSION" \
+    --file "$tools/pulumi-kubernetes-$PULUMI_KUBERNETES_VERSION/bin/pulumi-resource-kubernetes"
+fi
+echo "== tools ready in .tools/bin ($(.tools/bin/pulumi version), kubernetes $KUBE_VERSION)"
