@@ -1,0 +1,261 @@
+import * as pulumi from "@pulumi/pulumi";
+
+// The stack's settings, read and validated in one place before any resource is declared.
+// Every key is declared (type, default, description) in Pulumi.yaml; this module turns the raw
+// strings into a typed object and throws one message naming the first bad key and its expected form.
+
+export const serviceTypes = ["ClusterIP", "NodePort", "LoadBalancer"] as const;
+export type ServiceType = (typeof serviceTypes)[number];
+
+const logLevels = ["trace", "debug", "info", "warn", "error", "fatal"] as const;
+export type LogLevel = (typeof logLevels)[number];
+
+/** Requests and limits of one container, as Kubernetes quantities. */
+export interface ContainerResources {
+  requests: { cpu: string; memory: string };
+  limits: { cpu: string; memory: string };
+}
+
+/** Where the backend image comes from: built from service/ and pushed, or prebuilt by digest. */
+export type ImageSource =
+  | { kind: "prebuilt"; reference: string }
+  | {
+      kind: "build";
+      registryServer: string;
+      /** Absent for a registry without authentication (a laptop's local registry). */
+      credentials?: { username: string; password: pulumi.Output<string> };
+      repository: string;
+      platform: string;
+      buildArgs: Record<string, string>;
+    };
+
+export interface Autoscaling {
+  minReplicas: number;
+  maxReplicas: number;
+  /** Percent of the request; undefined when the metric is removed. */
+  cpuTargetUtilization?: number;
+  memoryTargetUtilization?: number;
+  scaleUpStabilizationSeconds: number;
+  scaleUpMaxPods: number;
+  scaleDownStabilizationSeconds: number;
+  scaleDownMaxPercent: number;
+}
+
+export interface RedisSettings {
+  image: string;
+  resources: ContainerResources;
+  /** Present when Redis keeps its data on a PersistentVolumeClaim. */
+  persistence?: { storageSize: string; storageClass?: string };
+}
+
+export interface MonitoringSettings {
+  namespace: string;
+  chart: { path: string } | { repository: string; version: string };
+  grafanaAdminUser: string;
+}
+
+export interface StackConfig {
+  namespace: string;
+  image: ImageSource;
+  logLevel: LogLevel;
+  serviceType: ServiceType;
+  resources: ContainerResources;
+  /** Undefined when both utilisation targets are removed: no HPA, minReplicas fixed replicas. */
+  autoscaling?: Autoscaling;
+  minReplicas: number;
+  redis: RedisSettings;
+  /** Undefined when monitoring is switched off for the stack. */
+  monitoring?: MonitoringSettings;
+}
+
+/** Reads and validates the current stack's configuration; throws on the first invalid key. */
+export function loadStackConfig(): StackConfig {
+  const read = new ConfigReader(new pulumi.Config());
+  const minReplicas = read.integer("minReplicas", 1, 1000);
+  const maxReplicas = read.integer("maxReplicas", minReplicas, 1000, `an integer >= ${read.key("minReplicas")} (${minReplicas})`);
+  const cpuTargetUtilization = read.utilisation("cpuTargetUtilization");
+  const memoryTargetUtilization = read.utilisation("memoryTargetUtilization");
+  const autoscaled = cpuTargetUtilization !== undefined || memoryTargetUtilization !== undefined;
+  return {
+    namespace: read.dnsLabel("namespace"),
+    image: readImageSource(read),
+    logLevel: read.oneOf("logLevel", logLevels),
+    serviceType: read.oneOf("serviceType", serviceTypes),
+    resources: read.resources("cpuRequest", "cpuLimit", "memoryRequest", "memoryLimit"),
+    minReplicas,
+    autoscaling: autoscaled
+      ? {
+          minReplicas,
+          maxReplicas,
+          cpuTargetUtilization,
+          memoryTargetUtilization,
+          scaleUpStabilizationSeconds: read.integer("scaleUpStabilizationSeconds", 0, 3600),
+          scaleUpMaxPods: read.integer("scaleUpMaxPods", 1, 1000),
+          scaleDownStabilizationSeconds: read.integer("scaleDownStabilizationSeconds", 0, 3600),
+          scaleDownMaxPercent: read.integer("scaleDownMaxPercent", 1, 100),
+        }
+      : undefined,
+    redis: {
+      image: read.pinnedImage("redisImage"),
+      resources: read.resources("redisCpuRequest", "redisCpuLimit", "redisMemoryRequest", "redisMemoryLimit"),
+      persistence: read.boolean("redisPersistence")
+        ? { storageSize: read.memory("redisStorageSize"), storageClass: read.optionalString("redisStorageClass") }
+        : undefined,
+    },
+    monitoring: read.boolean("monitoringEnabled")
+      ? {
+          namespace: read.dnsLabel("monitoringNamespace"),
+          chart: read.optionalString("chartPath")
+            ? { path: read.string("chartPath") }
+            : { repository: read.url("chartRepository"), version: read.semver("chartVersion") },
+          grafanaAdminUser: read.string("grafanaAdminUser"),
+        }
+      : undefined,
+  };
+}
+
+function readImageSource(read: ConfigReader): ImageSource {
+  const prebuilt = read.optionalString("image");
+  if (prebuilt !== undefined) {
+    if (!/^[^\s@]+@sha256:[0-9a-f]{64}$/.test(prebuilt)) {
+      throw read.invalid("image", "an image by digest (repository@sha256:<64 hex digits>)", prebuilt);
+    }
+    return { kind: "prebuilt", reference: prebuilt };
+  }
+  const registryServer = read.optionalString("registryServer");
+  if (registryServer === undefined) {
+    throw read.invalid("registryServer", `a registry to push to (e.g. localhost:5000) when ${read.key("image")} is not set`, "");
+  }
+  const username = read.optionalString("registryUsername");
+  const password = read.secret("registryPassword");
+  if (username !== undefined && password === undefined) {
+    throw read.invalid("registryPassword", `a secret password or token when ${read.key("registryUsername")} is set`, "");
+  }
+  return {
+    kind: "build",
+    registryServer: registryServer.replace(/\/+$/, ""),
+    credentials: username !== undefined && password !== undefined ? { username, password } : undefined,
+    repository: read.string("imageRepository"),
+    platform: read.matching("imagePlatform", /^[a-z0-9]+\/[a-z0-9]+(\/[a-z0-9]+)?$/, "an os/arch platform such as linux/amd64"),
+    buildArgs: read.buildArgs("imageBuildArgs"),
+  };
+}
+
+// Kubernetes quantities, reduced to one unit so limits can be compared with requests.
+const cpuQuantity = /^(\d+m|\d+(\.\d+)?)$/;
+const memoryQuantity = /^(\d+(\.\d+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?$/;
+const memoryUnits: Record<string, number> = { "": 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
+
+function millicores(quantity: string): number {
+  return quantity.endsWith("m") ? Number(quantity.slice(0, -1)) : Number(quantity) * 1000;
+}
+
+function bytes(quantity: string): number {
+  const [, amount, unit = ""] = memoryQuantity.exec(quantity) ?? [];
+  return Number(amount) * memoryUnits[unit];
+}
+
+/** Typed, validating access to the project's config keys; every failure names the full key. */
+class ConfigReader {
+  constructor(private readonly config: pulumi.Config) {}
+
+  key(name: string): string {
+    return `${this.config.name}:${name}`;
+  }
+
+  invalid(name: string, expected: string, got: string): Error {
+    return new Error(`Invalid config ${this.key(name)}: expected ${expected}, got "${got}"`);
+  }
+
+  optionalString(name: string): string | undefined {
+    const value = this.config.get(name)?.trim();
+    return value ? value : undefined;
+  }
+
+  string(name: string): string {
+    return this.matching(name, /\S/, "a non-empty string");
+  }
+
+  matching(name: string, pattern: RegExp, expected: string): string {
+    const value = this.config.get(name)?.trim() ?? "";
+    if (!pattern.test(value)) throw this.invalid(name, expected, value);
+    return value;
+  }
+
+  secret(name: string): pulumi.Output<string> | undefined {
+    return this.optionalString(name) === undefined ? undefined : this.config.requireSecret(name);
+  }
+
+  boolean(name: string): boolean {
+    return this.oneOf(name, ["true", "false"]) === "true";
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[]): T {
+    const value = this.config.get(name)?.trim() ?? "";
+    if (!(allowed as readonly string[]).includes(value)) throw this.invalid(name, `one of ${allowed.join(", ")}`, value);
+    return value as T;
+  }
+
+  integer(name: string, min: number, max: number, expected = `an integer from ${min} to ${max}`): number {
+    const value = this.config.get(name)?.trim() ?? "";
+    const parsed = Number(value);
+    if (!/^-?\d+$/.test(value) || parsed < min || parsed > max) throw this.invalid(name, expected, value);
+    return parsed;
+  }
+
+  /** An HPA utilisation target: a percentage of the request, or 0 to drop the metric. */
+  utilisation(name: string): number | undefined {
+    const percent = this.integer(name, 0, 100, "an integer percentage from 1 to 100, or 0 to remove the metric");
+    return percent === 0 ? undefined : percent;
+  }
+
+  dnsLabel(name: string): string {
+    return this.matching(name, /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, "a DNS label (lower-case letters, digits and '-', at most 63)");
+  }
+
+  url(name: string): string {
+    return this.matching(name, /^(https?|oci):\/\/\S+$/, "an http(s):// or oci:// URL");
+  }
+
+  semver(name: string): string {
+    return this.matching(name, /^\d+\.\d+\.\d+$/, "an exact version x.y.z");
+  }
+
+  pinnedImage(name: string): string {
+    // A digest, or a tag naming a full x.y.z release: never :latest or a floating major/minor tag.
+    return this.matching(name, /^[^\s@]+(@sha256:[0-9a-f]{64}|:[^\s@/]*\d+\.\d+\.\d+[^\s@/]*)$/, "an image pinned to a version (redis:7.4.2-alpine) or a digest (redis@sha256:...)");
+  }
+
+  cpu(name: string): string {
+    return this.matching(name, cpuQuantity, "a CPU quantity such as 100m or 0.5");
+  }
+
+  memory(name: string): string {
+    return this.matching(name, memoryQuantity, "a memory quantity such as 128Mi or 1Gi");
+  }
+
+  resources(cpuRequest: string, cpuLimit: string, memoryRequest: string, memoryLimit: string): ContainerResources {
+    const requests = { cpu: this.cpu(cpuRequest), memory: this.memory(memoryRequest) };
+    const limits = { cpu: this.cpu(cpuLimit), memory: this.memory(memoryLimit) };
+    if (millicores(limits.cpu) < millicores(requests.cpu)) {
+      throw this.invalid(cpuLimit, `a CPU quantity >= ${this.key(cpuRequest)} (${requests.cpu})`, limits.cpu);
+    }
+    if (bytes(limits.memory) < bytes(requests.memory)) {
+      throw this.invalid(memoryLimit, `a memory quantity >= ${this.key(memoryRequest)} (${requests.memory})`, limits.memory);
+    }
+    return { requests, limits };
+  }
+
+  buildArgs(name: string): Record<string, string> {
+    const entries = this.config.getObject<unknown>(name) ?? [];
+    const expected = "a list of NAME=value strings";
+    if (!Array.isArray(entries)) throw this.invalid(name, expected, JSON.stringify(entries));
+    return Object.fromEntries(
+      entries.map((entry: unknown) => {
+        const match = typeof entry === "string" ? /^([A-Za-z_][A-Za-z0-9_]*)=(.+)$/.exec(entry) : null;
+        if (!match) throw this.invalid(name, expected, JSON.stringify(entries));
+        return [match[1], match[2]];
+      }),
+    );
+  }
+}

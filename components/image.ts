@@ -1,0 +1,45 @@
+import * as path from "node:path";
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import type { ImageSource } from "./config";
+
+/** The service's source, found from this file so an inline Automation API program builds it too. */
+export const serviceDirectory = path.join(__dirname, "..", "service");
+
+export interface CounterImageArgs {
+  source: ImageSource;
+  /** Tag the build is pushed under; pods never use it, only the digest. */
+  tag: string;
+}
+
+/** The backend's image: built from service/ and pushed, or a prebuilt one; always a digest reference. */
+export class CounterImage extends pulumi.ComponentResource {
+  /** repository@sha256:...: a new build is a new reference, so pods roll on every code change. */
+  public readonly reference: pulumi.Output<string>;
+
+  constructor(name: string, args: CounterImageArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("hitcounter:index:CounterImage", name, {}, opts);
+    const source = args.source;
+    if (source.kind === "prebuilt") {
+      this.reference = pulumi.output(source.reference);
+    } else {
+      const image = new docker.Image(
+        name,
+        {
+          imageName: `${source.registryServer}/${source.repository}:${args.tag}`,
+          build: {
+            context: serviceDirectory,
+            dockerfile: path.join(serviceDirectory, "Dockerfile"),
+            platform: source.platform,
+            args: source.buildArgs,
+          },
+          // Credentials belong to the registry host, without the repository path (ghcr.io/acme -> ghcr.io).
+          registry: source.credentials && { server: source.registryServer.split("/")[0], ...source.credentials },
+        },
+        { parent: this },
+      );
+      this.reference = image.repoDigest;
+    }
+    this.registerOutputs({ reference: this.reference });
+  }
+}

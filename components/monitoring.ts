@@ -1,0 +1,142 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { hitCounterAlerts } from "./alerts";
+import type { MonitoringSettings } from "./config";
+import { hitCounterDashboard } from "./dashboard";
+import { GeneratedPassword } from "./password";
+import { podSecurityLabels } from "./podSecurity";
+
+export const releaseName = "kube-prometheus-stack";
+const grafanaAdminSecretName = "grafana-admin";
+
+export interface MonitoringArgs {
+  settings: MonitoringSettings;
+  /** The backend to scrape, chart and alert on. */
+  backend: {
+    namespace: pulumi.Input<string>;
+    service: k8s.core.v1.Service;
+    /** Name of the Service port that serves /metrics. */
+    metricsPort: string;
+    container: string;
+    deploymentName: pulumi.Input<string>;
+    hpaName?: pulumi.Input<string>;
+  };
+}
+
+/** kube-prometheus-stack plus what makes it watch the backend: ServiceMonitor, alert rules, dashboard. */
+export class Monitoring extends pulumi.ComponentResource {
+  public readonly namespace: pulumi.Output<string>;
+  public readonly grafanaService = `${releaseName}-grafana`;
+  public readonly grafanaAdminSecret = grafanaAdminSecretName;
+
+  constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("hitcounter:index:Monitoring", name, {}, opts);
+    const { settings, backend } = args;
+
+    // baseline, not restricted: the chart's components run as non-root but not all of them drop
+    // every capability or set seccomp. The node exporter (host network and PID) is off below.
+    const namespace = new k8s.core.v1.Namespace(
+      settings.namespace,
+      { metadata: { name: settings.namespace, labels: podSecurityLabels("baseline") } },
+      { parent: this },
+    );
+    this.namespace = namespace.metadata.name;
+
+    // Grafana reads its admin login from this Secret: the chart's default password is public
+    // knowledge, and a password in Helm values would sit in the state in plain text.
+    const grafanaPassword = new GeneratedPassword("grafana-admin", {}, { parent: this });
+    const grafanaAdmin = new k8s.core.v1.Secret(
+      grafanaAdminSecretName,
+      {
+        metadata: { name: grafanaAdminSecretName, namespace: this.namespace },
+        stringData: { "admin-user": settings.grafanaAdminUser, "admin-password": grafanaPassword.value },
+      },
+      { parent: this },
+    );
+
+    const chart =
+      "path" in settings.chart
+        ? { chart: settings.chart.path }
+        : { chart: "kube-prometheus-stack", version: settings.chart.version, repositoryOpts: { repo: settings.chart.repository } };
+    // A Release, not helm.v4.Chart: the admission webhook's certificates come from hook Jobs, which
+    // only a Release runs. The CRDs come with the chart, so objects of those kinds depend on it.
+    const release = new k8s.helm.v3.Release(
+      releaseName,
+      {
+        name: releaseName,
+        namespace: this.namespace,
+        ...chart,
+        values: kubePrometheusStackValues(),
+        timeout: 600,
+      },
+      { parent: this, dependsOn: [grafanaAdmin] },
+    );
+
+    new k8s.apiextensions.CustomResource(
+      "hit-counter",
+      {
+        apiVersion: "monitoring.coreos.com/v1",
+        kind: "ServiceMonitor",
+        metadata: { name: backend.service.metadata.name, namespace: backend.namespace, labels: backend.service.metadata.labels },
+        spec: {
+          // Selects the Service by its labels; Prometheus then scrapes the pods behind it.
+          selector: { matchLabels: backend.service.metadata.labels },
+          namespaceSelector: { matchNames: [backend.namespace] },
+          // 15 s, the HPA's own sync period, so the dashboard shows scaling as it happens.
+          endpoints: [{ port: args.backend.metricsPort, path: "/metrics", interval: "15s" }],
+        },
+      },
+      { parent: this, dependsOn: [release] },
+    );
+
+    const target = pulumi
+      .all([backend.namespace, backend.service.metadata.name, backend.deploymentName, backend.hpaName])
+      .apply(([namespace, service, deployment, hpa]) => ({ namespace, service, deployment, hpa, container: backend.container }));
+
+    new k8s.apiextensions.CustomResource(
+      "hit-counter-alerts",
+      {
+        apiVersion: "monitoring.coreos.com/v1",
+        kind: "PrometheusRule",
+        metadata: { name: "hit-counter", namespace: backend.namespace, labels: backend.service.metadata.labels },
+        spec: { groups: target.apply(hitCounterAlerts) },
+      },
+      { parent: this, dependsOn: [release] },
+    );
+
+    new k8s.core.v1.ConfigMap(
+      "hit-counter-dashboard",
+      {
+        // In Grafana's namespace, where its sidecar looks for ConfigMaps with this label.
+        metadata: { name: "hit-counter-dashboard", namespace: this.namespace, labels: { grafana_dashboard: "1" } },
+        data: { "hit-counter.json": target.apply(hitCounterDashboard) },
+      },
+      { parent: this },
+    );
+
+    this.registerOutputs({ namespace: this.namespace, grafanaService: this.grafanaService });
+  }
+}
+
+/** Chart values: no secrets in here, only the name of the Secret that holds them. */
+function kubePrometheusStackValues() {
+  return {
+    prometheus: {
+      prometheusSpec: {
+        // false: select every ServiceMonitor, PodMonitor, Probe and rule in every namespace, not
+        // only those labelled `release: <this release>`; ours live in the app's namespace.
+        serviceMonitorSelectorNilUsesHelmValues: false,
+        podMonitorSelectorNilUsesHelmValues: false,
+        probeSelectorNilUsesHelmValues: false,
+        ruleSelectorNilUsesHelmValues: false,
+      },
+    },
+    grafana: {
+      admin: { existingSecret: grafanaAdminSecretName, userKey: "admin-user", passwordKey: "admin-password" },
+      sidecar: { dashboards: { enabled: true, label: "grafana_dashboard", labelValue: "1" } },
+    },
+    // Needs hostNetwork, hostPID and hostPath, which baseline forbids; the dashboard uses only
+    // the kubelet's container metrics and kube-state-metrics.
+    nodeExporter: { enabled: false },
+  };
+}

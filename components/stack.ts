@@ -1,0 +1,92 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { loadStackConfig } from "./config";
+import { CounterApp, servicePort } from "./counterApp";
+import { CounterImage } from "./image";
+import { Monitoring } from "./monitoring";
+import { GeneratedPassword } from "./password";
+import { podSecurityLabels } from "./podSecurity";
+import { RedisStore } from "./redis";
+
+/** What `pulumi stack output` shows: where things are and how to open them. */
+export interface StackOutputs {
+  namespace: pulumi.Output<string>;
+  imageReference: pulumi.Output<string>;
+  appService: pulumi.Output<string>;
+  /** Reaches the app on any cluster: run it, then open http://localhost:8080. */
+  appPortForward: pulumi.Output<string>;
+  /** http://<address> of a LoadBalancer Service, or http://<node-ip>:<port> of a NodePort one. */
+  appUrl: pulumi.Output<string>;
+  hpaName: pulumi.Output<string | undefined>;
+  grafanaPortForward: pulumi.Output<string | undefined>;
+  grafanaAdminPasswordCommand: pulumi.Output<string | undefined>;
+}
+
+/**
+ * The whole program: validates the stack's config, then declares every resource. A function, so
+ * both index.ts and an Automation API inline program (and each mocked test) can evaluate it anew.
+ */
+export function deployHitCounter(): StackOutputs {
+  const config = loadStackConfig();
+
+  const namespace = new k8s.core.v1.Namespace(config.namespace, {
+    metadata: { name: config.namespace, labels: podSecurityLabels("restricted") },
+  }).metadata.name;
+
+  const image = new CounterImage("hit-counter", { source: config.image, tag: pulumi.getStack() });
+
+  const backendLabels = CounterApp.podLabels;
+  const redis = new RedisStore("redis", {
+    namespace,
+    settings: config.redis,
+    password: new GeneratedPassword("redis-password").value,
+    clientLabels: backendLabels,
+  });
+
+  const app = new CounterApp("hit-counter", {
+    namespace,
+    image: image.reference,
+    resources: config.resources,
+    logLevel: config.logLevel,
+    serviceType: config.serviceType,
+    minReplicas: config.minReplicas,
+    autoscaling: config.autoscaling,
+    redis: { host: redis.host, port: redis.port, passwordSecret: redis.passwordSecret },
+  });
+
+  const monitoring =
+    config.monitoring &&
+    new Monitoring("monitoring", {
+      settings: config.monitoring,
+      backend: {
+        namespace,
+        service: app.service,
+        metricsPort: CounterApp.metricsPort,
+        container: CounterApp.containerName,
+        deploymentName: app.deploymentName,
+        hpaName: app.hpaName,
+      },
+    });
+
+  const service = app.service;
+  return {
+    namespace,
+    imageReference: image.reference,
+    appService: service.metadata.name,
+    appPortForward: pulumi.interpolate`kubectl -n ${namespace} port-forward svc/${service.metadata.name} 8080:${servicePort}`,
+    appUrl: pulumi.all([service.spec, service.status]).apply(([spec, status]) => {
+      const ingress = status?.loadBalancer?.ingress?.[0];
+      if (spec.type === "LoadBalancer") return ingress ? `http://${ingress.hostname || ingress.ip}` : "pending: the load balancer has no address yet";
+      if (spec.type === "NodePort") return `http://<node-ip>:${spec.ports[0].nodePort} (minikube ip, or a kind node's address)`;
+      return "none: a ClusterIP Service; use appPortForward";
+    }),
+    hpaName: pulumi.output(app.hpaName),
+    grafanaPortForward: pulumi.output(
+      monitoring && pulumi.interpolate`kubectl -n ${monitoring.namespace} port-forward svc/${monitoring.grafanaService} 3000:80`,
+    ),
+    grafanaAdminPasswordCommand: pulumi.output(
+      monitoring &&
+        pulumi.interpolate`kubectl -n ${monitoring.namespace} get secret ${monitoring.grafanaAdminSecret} -o jsonpath='{.data.admin-password}' | base64 -d`,
+    ),
+  };
+}
