@@ -1,0 +1,113 @@
+// The one Pulumi mocks module of the test suite: runs the real program (deployHitCounter) under
+// mocks with a stack's configuration and returns every resource it declared, inputs resolved.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import yaml from "js-yaml";
+import type { StackOutputs } from "../../components/stack";
+
+export const projectRoot = path.join(__dirname, "..", "..");
+const project = "hitcounter";
+
+/** One declared resource: its Pulumi type and name, and its inputs with secrets still wrapped. */
+export interface DeclaredResource {
+  type: string;
+  name: string;
+  inputs: Record<string, unknown>;
+}
+
+export interface ProgramRun {
+  resources: DeclaredResource[];
+  outputs: Record<keyof StackOutputs, unknown>;
+}
+
+type ConfigValue = string | number | boolean | string[];
+
+/** Pulumi.yaml's declared defaults, as the CLI would apply them: key -> value. */
+export function projectDefaults(): Record<string, ConfigValue> {
+  const file = yaml.load(fs.readFileSync(path.join(projectRoot, "Pulumi.yaml"), "utf8")) as {
+    config: Record<string, { default: ConfigValue }>;
+  };
+  return Object.fromEntries(Object.entries(file.config).map(([key, decl]) => [key, decl.default]));
+}
+
+/** A stack file's values, keys without the project prefix. */
+export function stackValues(stack: string): Record<string, ConfigValue> {
+  const file = yaml.load(fs.readFileSync(path.join(projectRoot, `Pulumi.${stack}.yaml`), "utf8")) as {
+    config: Record<string, ConfigValue>;
+  };
+  return Object.fromEntries(Object.entries(file.config).map(([key, value]) => [key.replace(`${project}:`, ""), value]));
+}
+
+export interface RunOptions {
+  /** Values set on top of the stack file, as `pulumi config set` would. */
+  config?: Record<string, ConfigValue>;
+  /** Keys among them that are secrets (`pulumi config set --secret`). */
+  secretKeys?: string[];
+}
+
+/** Runs the program for `stack` (Pulumi.<stack>.yaml over Pulumi.yaml's defaults) under mocks. */
+export async function runProgram(stack: string, options: RunOptions = {}): Promise<ProgramRun> {
+  const resources: DeclaredResource[] = [];
+  await pulumi.runtime.setMocks(
+    {
+      newResource(args: pulumi.runtime.MockResourceArgs) {
+        resources.push({ type: args.type, name: args.name, inputs: args.inputs });
+        return { id: `${args.name}-id`, state: { ...unwrapSecrets(args.inputs), ...providerOutputs(args) } };
+      },
+      call(args: pulumi.runtime.MockCallArgs) {
+        return args.inputs;
+      },
+    },
+    project,
+    stack,
+  );
+  const values = { ...projectDefaults(), ...stackValues(stack), ...options.config };
+  pulumi.runtime.setAllConfig(
+    Object.fromEntries(Object.entries(values).map(([key, value]) => [`${project}:${key}`, typeof value === "string" ? value : JSON.stringify(value)])),
+    (options.secretKeys ?? []).map((key) => `${project}:${key}`),
+  );
+  // Imported here, after the mocks are in place, as the pitfall demands.
+  const { deployHitCounter } = await import("../../components/stack");
+  const declared = deployHitCounter();
+  const outputs = Object.fromEntries(
+    await Promise.all(Object.entries(declared).map(async ([key, output]) => [key, await promiseOf(output as pulumi.Output<unknown>)])),
+  ) as ProgramRun["outputs"];
+  // Registrations still in flight (resources no output depends on) finish before we look.
+  await pulumi.runtime.disconnect();
+  return { resources, outputs };
+}
+
+/** What the providers would compute that the program reads back. */
+function providerOutputs(args: pulumi.runtime.MockResourceArgs): Record<string, unknown> {
+  switch (args.type) {
+    case "docker:index/image:Image": {
+      const repository = String(args.inputs.imageName).replace(/:[^:/]+$/, "");
+      return { repoDigest: `${repository}@sha256:${"ab".repeat(32)}` };
+    }
+    case "pulumi-nodejs:dynamic/hitcounter:Password":
+      return { value: `generated-${args.name}` };
+    default:
+      return {};
+  }
+}
+
+/** The value of an Output, for tests (an Output's `apply` never runs after the test has ended). */
+export function promiseOf<T>(output: pulumi.Output<T>): Promise<T> {
+  return new Promise((resolve) => output.apply(resolve));
+}
+
+const secretSig = "1b47061264138c4ac30d75fd1eb44270";
+
+/** True when an input arrived wrapped as a secret (kept encrypted in the state). */
+export function isSecretInput(value: unknown): boolean {
+  return typeof value === "object" && value !== null && Object.values(value).includes(secretSig);
+}
+
+/** The inputs with every secret wrapper replaced by its value. */
+export function unwrapSecrets<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(unwrapSecrets) as T;
+  if (typeof value !== "object" || value === null) return value;
+  if (isSecretInput(value)) return unwrapSecrets((value as { value: T }).value);
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v)])) as T;
+}
