@@ -1,4 +1,4 @@
-// The service as Koa middleware, composed in order: measure, handle errors, drain, route.
+// The service as Koa middleware, composed in order: measure, drain, handle errors, route.
 // Everything a request can run into is decided here; server.ts only wires processes and signals.
 import http from "node:http";
 import Koa, { HttpError, type Context, type Middleware } from "koa";
@@ -33,8 +33,8 @@ export function createApp(deps: AppDeps): Koa {
 
   const app = new Koa();
   app.use(recordRequest(deps.metrics, deps.log));
-  app.use(handleErrors(deps.log));
   app.use(closeConnectionsWhileDraining(deps.draining));
+  app.use(handleErrors(deps.log));
   app.use(router.routes());
   app.use(router.allowedMethods());
   // Errors that escape the middleware above (a client hanging up mid-response) end up here.
@@ -133,11 +133,14 @@ function reply(ctx: Context, status: number, message: string): void {
   }
 }
 
-/** During shutdown, ask clients to reconnect elsewhere so keep-alive sockets close after their response. */
+/**
+ * During shutdown, tell clients to reconnect elsewhere: Node then closes the keep-alive socket after
+ * the response. Checked when the response is ready, since a slow request may have begun before.
+ */
 function closeConnectionsWhileDraining(draining: () => boolean): Middleware {
   return async (ctx, next) => {
-    if (draining()) ctx.set("Connection", "close");
     await next();
+    if (draining()) ctx.set("Connection", "close");
   };
 }
 

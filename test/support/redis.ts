@@ -1,6 +1,7 @@
 // A real redis-server on a free loopback port, owned by one test suite: started, killed, restarted
 // on the same port (so clients that know its address can reconnect), and stopped.
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { promisify } from "node:util";
 import { freePort, waitForPort } from "./net";
 
 export interface RedisServerOptions {
@@ -52,6 +53,13 @@ export class RedisServer {
       if (this.child === child) this.child = undefined;
     });
     await Promise.race([waitForPort(this.port, 10_000), exited]);
+  }
+
+  /** Runs one command with redis-cli (Debian's redis-tools, a dependency of redis-server) and returns its reply. */
+  async cli(...command: string[]): Promise<string> {
+    const auth = this.options.password ? ["--no-auth-warning", "-a", this.options.password] : [];
+    const { stdout } = await promisify(execFile)("redis-cli", ["-p", String(this.port), ...auth, ...command]);
+    return stdout.trim();
   }
 
   /** SIGKILL: the abrupt loss a client must survive (no goodbye on the socket, no save). */

@@ -42,7 +42,7 @@ export class ServiceProcess {
     return new ServiceProcess(port, child);
   }
 
-  /** Starts the service and waits until it accepts connections. */
+  /** Starts the service and waits until it is ready for traffic (listening and connected to Redis). */
   static async start(env: Record<string, string> = {}): Promise<ServiceProcess> {
     const service = await ServiceProcess.spawn(env);
     await service.ready();
@@ -58,12 +58,22 @@ export class ServiceProcess {
     return this.child.pid;
   }
 
-  /** Waits until the service listens; fails with its output if it exits first. */
-  async ready(timeoutMs = 20_000): Promise<void> {
+  /** Waits until the service accepts connections; fails with its output if it exits first. */
+  async listening(timeoutMs = 20_000): Promise<void> {
     const died = this.exited.then((exit) => {
       throw new Error(`service exited (${JSON.stringify(exit)}) before listening:\n${this.stderr}${this.stdout}`);
     });
     await Promise.race([waitForPort(this.port, timeoutMs), died]);
+  }
+
+  /** Waits until GET /readyz answers 200, as a Kubernetes readiness probe would. */
+  async ready(timeoutMs = 20_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    await this.listening(timeoutMs);
+    while ((await fetch(`${this.url}/readyz`)).status !== 200) {
+      if (Date.now() > deadline) throw new Error(`service not ready after ${timeoutMs} ms:\n${this.stdout}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   }
 
   signal(signal: NodeJS.Signals): void {

@@ -1,0 +1,83 @@
+// Configuration from the environment: defaults, the lecture's variables, and one exact line for
+// each bad value, printed by the real process before it serves anything.
+import { expect } from "chai";
+import { ConfigError, loadConfig } from "../../service/src/config";
+import { ServiceProcess } from "../support/service";
+
+describe("service configuration", function () {
+  it("has defaults that need no environment at all", function () {
+    expect(loadConfig({})).to.deep.equal({
+      port: 3000,
+      redis: { url: "redis://redis:6379", password: undefined, timeoutMs: 1000 },
+      counterKey: "hits",
+      logLevel: "info",
+      shutdownGraceMs: 25_000,
+    });
+  });
+
+  it("takes the lecture's REDIS_HOST and REDIS_PORT, and REDIS_PASSWORD", function () {
+    const config = loadConfig({ REDIS_HOST: "cache.internal", REDIS_PORT: "6380", REDIS_PASSWORD: "s3cret" });
+    expect(config.redis).to.deep.equal({ url: "redis://cache.internal:6380", password: "s3cret", timeoutMs: 1000 });
+  });
+
+  it("moves a password out of REDIS_URL so the URL can be logged", function () {
+    const config = loadConfig({ REDIS_URL: "redis://:p%40ss@10.0.0.7:6379/2" });
+    expect(config.redis).to.deep.equal({ url: "redis://10.0.0.7:6379/2", password: "p@ss", timeoutMs: 1000 });
+  });
+
+  const badValues: [Record<string, string>, string][] = [
+    [{ PORT: "abc" }, 'invalid configuration: PORT must be an integer from 1 to 65535, got "abc"'],
+    [{ PORT: "70000" }, 'invalid configuration: PORT must be an integer from 1 to 65535, got "70000"'],
+    [{ REDIS_PORT: "6379x" }, 'invalid configuration: REDIS_PORT must be an integer from 1 to 65535, got "6379x"'],
+    [{ REDIS_HOST: "bad host" }, 'invalid configuration: REDIS_HOST must be a host name or IP address, got "bad host"'],
+    [{ REDIS_URL: "http://x:1" }, 'invalid configuration: REDIS_URL must be a URL like redis://host:6379, got "http://x:1"'],
+    [
+      { REDIS_URL: "redis://:hunter2@" },
+      'invalid configuration: REDIS_URL must be a URL like redis://host:6379, got "redis://***@"',
+    ],
+    [
+      { REDIS_URL: "redis://a:1", REDIS_HOST: "b" },
+      'invalid configuration: REDIS_URL must be unset when REDIS_HOST or REDIS_PORT is set, got "redis://a:1"',
+    ],
+    [
+      { COUNTER_KEY: "two words" },
+      'invalid configuration: COUNTER_KEY must be 1 to 256 printable ASCII characters without spaces, got "two words"',
+    ],
+    [
+      { LOG_LEVEL: "loud" },
+      'invalid configuration: LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"',
+    ],
+    [
+      { REDIS_TIMEOUT_MS: "0" },
+      'invalid configuration: REDIS_TIMEOUT_MS must be an integer from 50 to 60000, got "0"',
+    ],
+    [
+      { SHUTDOWN_GRACE_SECONDS: "2.5" },
+      'invalid configuration: SHUTDOWN_GRACE_SECONDS must be an integer from 1 to 3600, got "2.5"',
+    ],
+  ];
+
+  for (const [env, message] of badValues) {
+    it(`rejects ${JSON.stringify(env)}`, function () {
+      expect(() => loadConfig(env)).to.throw(ConfigError, message);
+    });
+  }
+
+  it("exits with status 2 and only that line, before listening", async function () {
+    this.timeout(60_000);
+    // The real process for a few of the cases above (each start costs seconds on a busy machine),
+    // among them the one whose value holds a password.
+    const cases = badValues.filter(([env]) => env.PORT === "abc" || env.LOG_LEVEL || env.REDIS_URL?.includes("hunter2"));
+    expect(cases).to.have.length(3);
+    const runs = cases.map(async ([env, message]) => {
+      const service = await ServiceProcess.spawn(env);
+      const exit = await service.exited;
+      return { env, exit, stderr: service.stderr, stdout: service.stdout, message };
+    });
+    for (const { env, exit, stderr, stdout, message } of await Promise.all(runs)) {
+      expect(exit, JSON.stringify(env)).to.deep.equal({ code: 2, signal: null });
+      expect(stderr, JSON.stringify(env)).to.equal(`${message}\n`);
+      expect(stdout, JSON.stringify(env)).to.equal("");
+    }
+  });
+});

@@ -1,0 +1,119 @@
+// SIGTERM, as Kubernetes sends it before killing a pod: requests already in flight finish, new
+// connections are refused, and the process exits 0 well within its grace period.
+import http from "node:http";
+import net from "node:net";
+import { expect } from "chai";
+import { RedisServer } from "../support/redis";
+import { ServiceProcess } from "../support/service";
+
+interface Reply {
+  status: number;
+  connection: string | undefined;
+  body: string;
+}
+
+function get(url: string, agent: http.Agent): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { agent }, (response) => {
+        let body = "";
+        response.on("data", (chunk: Buffer) => (body += chunk.toString()));
+        response.on("end", () =>
+          resolve({ status: response.statusCode ?? 0, connection: response.headers.connection, body }),
+        );
+      })
+      .on("error", reject);
+  });
+}
+
+function connectionRefused(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, "127.0.0.1");
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once("error", (error: NodeJS.ErrnoException) => resolve(error.code === "ECONNREFUSED"));
+  });
+}
+
+describe("service shutdown", function () {
+  this.timeout(60_000);
+  let redis: RedisServer;
+  let service: ServiceProcess;
+
+  before(async function () {
+    redis = await RedisServer.start();
+  });
+  after(async function () {
+    await service?.stop();
+    await redis?.stop();
+  });
+
+  it("finishes slow in-flight requests after SIGTERM, refuses new connections, and exits 0", async function () {
+    // A command timeout longer than the pause below, so the slow requests are slow, not failed.
+    service = await ServiceProcess.start({ REDIS_URL: redis.url, REDIS_TIMEOUT_MS: "10000", LOG_LEVEL: "info" });
+    const agent = new http.Agent({ keepAlive: true });
+    expect((await get(`${service.url}/readyz`, agent)).status).to.equal(200);
+
+    // Redis holds every write for 2.5 s: each INCR, and so each GET /, is in flight that long.
+    await redis.cli("CLIENT", "PAUSE", "2500", "WRITE");
+    const inFlight = Array.from({ length: 5 }, () => get(`${service.url}/`, agent));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const signalled = Date.now();
+    service.signal("SIGTERM");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await connectionRefused(service.port)).to.equal(true);
+
+    const replies = await Promise.all(inFlight);
+    for (const reply of replies) {
+      expect(reply.status).to.equal(200);
+      expect(reply.connection).to.equal("close");
+    }
+    const counts = replies.map((reply) => Number(/visited (\d+) times/.exec(reply.body)?.[1])).sort();
+    expect(counts).to.deep.equal([1, 2, 3, 4, 5]);
+
+    expect(await service.exited).to.deep.equal({ code: 0, signal: null });
+    expect(Date.now() - signalled).to.be.below(10_000);
+    const messages = service.logs().map((line) => line.msg);
+    expect(messages).to.include.members(["shutting down", "shutdown complete"]);
+    agent.destroy();
+  });
+
+  it("gives up on requests still in flight when the grace period ends, and says so", async function () {
+    service = await ServiceProcess.start({
+      REDIS_URL: redis.url,
+      REDIS_TIMEOUT_MS: "10000",
+      SHUTDOWN_GRACE_SECONDS: "1",
+    });
+    const agent = new http.Agent({ keepAlive: true });
+    expect((await get(`${service.url}/readyz`, agent)).status).to.equal(200);
+    await redis.cli("CLIENT", "PAUSE", "10000", "WRITE");
+    try {
+      const stuck = get(`${service.url}/`, agent).catch((error: Error) => error);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const signalled = Date.now();
+      service.signal("SIGTERM");
+      expect(await service.exited).to.deep.equal({ code: 1, signal: null });
+      expect(Date.now() - signalled).to.be.within(900, 3000);
+      expect(await stuck).to.be.instanceOf(Error);
+      expect(service.logs().map((line) => line.msg)).to.include(
+        "grace period over with requests still in flight; closing them",
+      );
+    } finally {
+      await redis.cli("CLIENT", "UNPAUSE");
+      agent.destroy();
+    }
+  });
+
+  it("exits 0 at once on SIGINT when idle, closing idle keep-alive connections", async function () {
+    service = await ServiceProcess.start({ REDIS_URL: redis.url });
+    const agent = new http.Agent({ keepAlive: true });
+    expect((await get(`${service.url}/`, agent)).status).to.equal(200);
+    const signalled = Date.now();
+    service.signal("SIGINT");
+    expect(await service.exited).to.deep.equal({ code: 0, signal: null });
+    expect(Date.now() - signalled).to.be.below(3000);
+    agent.destroy();
+  });
+});
