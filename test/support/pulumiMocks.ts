@@ -49,6 +49,28 @@ export interface RunOptions {
 /** Runs the program for `stack` (Pulumi.<stack>.yaml over Pulumi.yaml's defaults) under mocks. */
 export async function runProgram(stack: string, options: RunOptions = {}): Promise<ProgramRun> {
   const resources: DeclaredResource[] = [];
+  const declared = await evaluate(stack, options, resources);
+  const outputs = Object.fromEntries(
+    await Promise.all(Object.entries(declared).map(async ([key, output]) => [key, await promiseOf(output as pulumi.Output<unknown>)])),
+  ) as ProgramRun["outputs"];
+  // Registrations still in flight (resources no output depends on) finish before we look.
+  await pulumi.runtime.disconnect();
+  return { resources, outputs };
+}
+
+/** Runs the program expecting it to refuse the config: its message, and how many resources it declared. */
+export async function rejectedConfig(stack: string, options: RunOptions): Promise<{ message: string; declared: number }> {
+  const resources: DeclaredResource[] = [];
+  try {
+    await evaluate(stack, options, resources);
+  } catch (error) {
+    return { message: (error as Error).message, declared: resources.length };
+  }
+  await pulumi.runtime.disconnect();
+  throw new Error(`the program accepted ${JSON.stringify(options.config)}`);
+}
+
+async function evaluate(stack: string, options: RunOptions, resources: DeclaredResource[]): Promise<StackOutputs> {
   await pulumi.runtime.setMocks(
     {
       newResource(args: pulumi.runtime.MockResourceArgs) {
@@ -69,13 +91,23 @@ export async function runProgram(stack: string, options: RunOptions = {}): Promi
   );
   // Imported here, after the mocks are in place, as the pitfall demands.
   const { deployHitCounter } = await import("../../components/stack");
-  const declared = deployHitCounter();
-  const outputs = Object.fromEntries(
-    await Promise.all(Object.entries(declared).map(async ([key, output]) => [key, await promiseOf(output as pulumi.Output<unknown>)])),
-  ) as ProgramRun["outputs"];
-  // Registrations still in flight (resources no output depends on) finish before we look.
-  await pulumi.runtime.disconnect();
-  return { resources, outputs };
+  return deployHitCounter();
+}
+
+// Manifests are free-form JSON to the assertions that walk them.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Manifest = any;
+
+/** The inputs (secrets unwrapped) of every declared resource of a type, e.g. "kubernetes:apps/v1:Deployment". */
+export function declaredOfType(run: ProgramRun, type: string): Manifest[] {
+  return run.resources.filter((r) => r.type === type).map((r) => unwrapSecrets(r.inputs));
+}
+
+/** The inputs (secrets unwrapped) of the one resource of a type and Pulumi name. */
+export function declaredResource(run: ProgramRun, type: string, name: string): Manifest {
+  const found = run.resources.filter((r) => r.type === type && r.name === name);
+  if (found.length !== 1) throw new Error(`expected one ${type} named ${name}, found ${found.length}`);
+  return unwrapSecrets(found[0].inputs);
 }
 
 /** What the providers would compute that the program reads back. */
