@@ -143,7 +143,7 @@ function readImageSource(read: ConfigReader): ImageSource {
 
 // Kubernetes quantities, reduced to one unit so limits can be compared with requests.
 const cpuQuantity = /^(\d+m|\d+(\.\d+)?)$/;
-const memoryQuantity = /^(\d+(\.\d+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?$/;
+const memoryQuantity = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?$/;
 const memoryUnits: Record<string, number> = { "": 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
 
 function millicores(quantity: string): number {

@@ -1,0 +1,143 @@
+// Stack configuration: each invalid value stops the program before any resource, with one message
+// naming the key and the expected form; each switch changes the graph as documented.
+import { expect } from "chai";
+import { declaredOfType, declaredResource, rejectedConfig, runProgram } from "../support/pulumiMocks";
+
+const invalid: { config: Record<string, string | number>; message: string }[] = [
+  {
+    config: { minReplicas: 3, maxReplicas: 2 },
+    message: 'Invalid config hitcounter:maxReplicas: expected an integer >= hitcounter:minReplicas (3), got "2"',
+  },
+  {
+    config: { minReplicas: 0 },
+    message: 'Invalid config hitcounter:minReplicas: expected an integer from 1 to 1000, got "0"',
+  },
+  {
+    config: { cpuTargetUtilization: 150 },
+    message: 'Invalid config hitcounter:cpuTargetUtilization: expected an integer percentage from 1 to 100, or 0 to remove the metric, got "150"',
+  },
+  {
+    config: { memoryTargetUtilization: -5 },
+    message: 'Invalid config hitcounter:memoryTargetUtilization: expected an integer percentage from 1 to 100, or 0 to remove the metric, got "-5"',
+  },
+  {
+    config: { cpuRequest: "100 millicores" },
+    message: 'Invalid config hitcounter:cpuRequest: expected a CPU quantity such as 100m or 0.5, got "100 millicores"',
+  },
+  {
+    config: { memoryLimit: "256MB" },
+    message: 'Invalid config hitcounter:memoryLimit: expected a memory quantity such as 128Mi or 1Gi, got "256MB"',
+  },
+  {
+    config: { cpuLimit: "50m" },
+    message: 'Invalid config hitcounter:cpuLimit: expected a CPU quantity >= hitcounter:cpuRequest (100m), got "50m"',
+  },
+  {
+    config: { memoryRequest: "1Gi" },
+    message: 'Invalid config hitcounter:memoryLimit: expected a memory quantity >= hitcounter:memoryRequest (1Gi), got "256Mi"',
+  },
+  {
+    config: { redisCpuLimit: "0.01" },
+    message: 'Invalid config hitcounter:redisCpuLimit: expected a CPU quantity >= hitcounter:redisCpuRequest (50m), got "0.01"',
+  },
+  {
+    config: { serviceType: "Ingress" },
+    message: 'Invalid config hitcounter:serviceType: expected one of ClusterIP, NodePort, LoadBalancer, got "Ingress"',
+  },
+  {
+    config: { registryServer: "" },
+    message: 'Invalid config hitcounter:registryServer: expected a registry to push to (e.g. localhost:5000) when hitcounter:image is not set, got ""',
+  },
+  {
+    config: { registryUsername: "ci-bot" },
+    message: 'Invalid config hitcounter:registryPassword: expected a secret password or token when hitcounter:registryUsername is set, got ""',
+  },
+  {
+    config: { image: "localhost:5000/hit-counter:latest" },
+    message: 'Invalid config hitcounter:image: expected an image by digest (repository@sha256:<64 hex digits>), got "localhost:5000/hit-counter:latest"',
+  },
+  {
+    config: { redisImage: "redis:7" },
+    message: 'Invalid config hitcounter:redisImage: expected an image pinned to a version (redis:7.4.2-alpine) or a digest (redis@sha256:...), got "redis:7"',
+  },
+  {
+    config: { namespace: "Hit_Counter" },
+    message: `Invalid config hitcounter:namespace: expected a DNS label (lower-case letters, digits and '-', at most 63), got "Hit_Counter"`,
+  },
+  {
+    config: { chartVersion: "^81" },
+    message: 'Invalid config hitcounter:chartVersion: expected an exact version x.y.z, got "^81"',
+  },
+  {
+    config: { monitoringEnabled: "yes" },
+    message: 'Invalid config hitcounter:monitoringEnabled: expected one of true, false, got "yes"',
+  },
+];
+
+describe("stack configuration", () => {
+  for (const { config, message } of invalid) {
+    it(`refuses ${JSON.stringify(config)} before declaring anything`, async () => {
+      expect(await rejectedConfig("dev", { config })).to.deep.equal({ message, declared: 0 });
+    });
+  }
+
+  it("accepts quantities in other units when the limit still covers the request", async () => {
+    const run = await runProgram("dev", { config: { cpuRequest: "0.1", cpuLimit: "1", memoryRequest: "128M", memoryLimit: "1Gi" } });
+    expect(declaredResource(run, "kubernetes:apps/v1:Deployment", "hit-counter").spec.template.spec.containers[0].resources).to.deep.equal({
+      requests: { cpu: "0.1", memory: "128M" },
+      limits: { cpu: "1", memory: "1Gi" },
+    });
+  });
+
+  it("with monitoring off, installs no Helm release, monitors, rules or dashboard", async () => {
+    const run = await runProgram("dev", { config: { monitoringEnabled: false } });
+    const types = run.resources.map((r) => r.type);
+    expect(types).not.to.include.members(["kubernetes:helm.sh/v3:Release", "kubernetes:core/v1:ConfigMap"]);
+    expect(types.filter((t) => t.includes("monitoring.coreos.com"))).to.deep.equal([]);
+    expect(run.outputs.grafanaPortForward).to.equal(undefined);
+  });
+
+  it("with a local chart directory, installs from it instead of the repository", async () => {
+    const run = await runProgram("dev", { config: { chartPath: "/charts/kube-prometheus-stack" } });
+    const release = declaredResource(run, "kubernetes:helm.sh/v3:Release", "kube-prometheus-stack");
+    expect(release.chart).to.equal("/charts/kube-prometheus-stack");
+    expect(release).not.to.have.any.keys("version", "repositoryOpts");
+  });
+
+  it("with one utilisation target at 0, scales on the other metric only", async () => {
+    const run = await runProgram("dev", { config: { cpuTargetUtilization: 0 } });
+    const hpa = declaredResource(run, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "hit-counter");
+    expect(hpa.spec.metrics.map((m: { resource: { name: string } }) => m.resource.name)).to.deep.equal(["memory"]);
+  });
+
+  it("with both targets at 0, runs minReplicas replicas and no HPA", async () => {
+    const run = await runProgram("dev", { config: { cpuTargetUtilization: 0, memoryTargetUtilization: 0, minReplicas: 3, maxReplicas: 3 } });
+    expect(declaredOfType(run, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler")).to.deep.equal([]);
+    expect(declaredResource(run, "kubernetes:apps/v1:Deployment", "hit-counter").spec.replicas).to.equal(3);
+    expect(run.outputs.hpaName).to.equal(undefined);
+  });
+
+  it("with a prebuilt image, builds nothing and deploys that digest", async () => {
+    const image = `registry.example/hit-counter@sha256:${"0f".repeat(32)}`;
+    const run = await runProgram("dev", { config: { image, registryServer: "" } });
+    expect(declaredOfType(run, "docker:index/image:Image")).to.deep.equal([]);
+    expect(declaredResource(run, "kubernetes:apps/v1:Deployment", "hit-counter").spec.template.spec.containers[0].image).to.equal(image);
+  });
+
+  it("builds service/ for the configured platform with the build args, tagged with the stack name", async () => {
+    const run = await runProgram("dev", { config: { imageBuildArgs: ["NODE_IMAGE=node:24.11.0-alpine"] } });
+    const image = declaredResource(run, "docker:index/image:Image", "hit-counter");
+    expect(image.imageName).to.equal("localhost:5000/hit-counter:dev");
+    expect(image.build).to.deep.include({ platform: "linux/amd64", args: { NODE_IMAGE: "node:24.11.0-alpine" } });
+    expect(image.build.context).to.match(/\/service$/);
+    expect(image).not.to.have.property("registry");
+  });
+
+  it("logs in to the registry host with the secret password when a user is set", async () => {
+    const run = await runProgram("prod", { config: { registryPassword: "registry-token" }, secretKeys: ["registryPassword"] });
+    const image = declaredResource(run, "docker:index/image:Image", "hit-counter");
+    expect(image.registry).to.deep.equal({ server: "ghcr.io", username: "example-org-ci", password: "registry-token" });
+    const raw = run.resources.find((r) => r.type === "docker:index/image:Image")?.inputs.registry as Record<string, unknown>;
+    expect(JSON.stringify(raw)).to.contain("1b47061264138c4ac30d75fd1eb44270");
+  });
+});
