@@ -1,0 +1,155 @@
+// `npm run stress`: resolve the target, watch the HPA, run the load here or in the cluster, show
+// live progress, then write the report and print the summary.
+import { HpaWatcher, type HpaSnapshot } from "./hpa-watch";
+import { bundleAgent, findTarget, InClusterRun } from "./job";
+import { kubeconfigPath, loadKubeConfig } from "./kube";
+import { OptionsError, parseOptions, totalSeconds, USAGE, type LoadPlan, type Options } from "./options";
+import { Progress } from "./progress";
+import { writeReport } from "./report";
+import { Run, type RunEvents } from "./run";
+import type { Bucket, ReplicaSample, RunResult, Series } from "./series";
+import { appUrlOf, readStackOutputs, type StackOutputs } from "./stack-outputs";
+import { formatSummary } from "./summary";
+
+interface Runner {
+  execute(): Promise<RunResult>;
+  interrupt(): void;
+}
+
+interface Target {
+  url: string;
+  mode: Series["mode"];
+  namespace: string;
+  hpa?: string;
+  kubeconfig?: string;
+  runner: (plan: LoadPlan, events: RunEvents) => Promise<Runner>;
+}
+
+/** Flags first, then the stack's outputs (read only when something is missing), then the cluster. */
+async function resolveTarget(options: Options): Promise<Target> {
+  const kubeconfig = kubeconfigPath(options.kubeconfig);
+  let outputs: StackOutputs = {};
+  let stackError: Error | undefined;
+  if (options.url === undefined || (options.hpa === undefined && kubeconfig !== undefined)) {
+    outputs = await readStackOutputs(options.stack).catch((error: Error) => {
+      stackError = error;
+      return {};
+    });
+  }
+  const namespace = options.namespace ?? outputs.namespace ?? "default";
+  const hpa = options.hpa ?? outputs.hpaName;
+
+  if (!options.inCluster) {
+    if (options.url === undefined && stackError) throw stackError;
+    const url = options.url ?? appUrlOf(outputs);
+    return { url, mode: "local", namespace, hpa, kubeconfig, runner: async (plan, events) => new Run(plan, events) };
+  }
+
+  if (!kubeconfig) throw new OptionsError("--in-cluster needs a kubeconfig: pass --kubeconfig or set KUBECONFIG");
+  const { kube, config } = await loadKubeConfig(kubeconfig);
+  let { url, image } = options;
+  if (url === undefined || image === undefined) {
+    if (!hpa) throw new OptionsError("--in-cluster without --url and --image needs --hpa to find the app");
+    const found = await findTarget(kube, config, namespace, hpa);
+    url ??= found.url;
+    image ??= found.image;
+  }
+  const jobImage = image;
+  return {
+    url,
+    mode: "in-cluster",
+    namespace,
+    hpa,
+    kubeconfig,
+    runner: async (plan, events) => {
+      const bundle = await bundleAgent();
+      const run = new InClusterRun(kube, config, namespace, jobImage, plan, events);
+      return { execute: () => run.execute(bundle), interrupt: () => run.interrupt() };
+    },
+  };
+}
+
+async function startWatcher(target: Target, progress: Progress, snapshots: HpaSnapshot[]): Promise<HpaWatcher | string> {
+  if (!target.kubeconfig) return "not watched: no kubeconfig (--kubeconfig, KUBECONFIG or ~/.kube/config)";
+  if (!target.hpa) return "not watched: no HPA name (--hpa, or the stack's hpaName output)";
+  const watcher = await HpaWatcher.connect(
+    target.kubeconfig,
+    target.namespace,
+    target.hpa,
+    (snapshot) => {
+      snapshots.push(snapshot);
+      progress.snapshot(snapshot);
+    },
+    (message) => progress.hpaError(message),
+  );
+  watcher.start();
+  return watcher;
+}
+
+function replicaSeries(snapshots: HpaSnapshot[], startedAt: number): ReplicaSample[] {
+  return snapshots.map(({ at, ...rest }) => ({ t: Math.round((at - startedAt) / 100) / 10, ...rest }));
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const options = parseOptions(argv);
+  if (options.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const target = await resolveTarget(options);
+  const plan: LoadPlan = {
+    url: target.url,
+    stages: options.stages,
+    maxRequests: options.maxRequests,
+    timeoutSeconds: options.timeoutSeconds,
+  };
+  const progress = new Progress(totalSeconds(plan.stages));
+  const buckets: Bucket[] = [];
+  const snapshots: HpaSnapshot[] = [];
+  let startedAt: number | undefined;
+  const runner = await target.runner(plan, {
+    onStart: (at) => (startedAt = at),
+    onBucket: (bucket) => {
+      buckets.push(bucket);
+      progress.bucket(bucket);
+    },
+  });
+  const watcher = await startWatcher(target, progress, snapshots);
+
+  console.error(`${target.mode} load against ${target.url}: ${plan.stages.map((s) => `${s.name} ${s.seconds}s x${s.connections}`).join(", ")}`);
+  const onSigint = () => {
+    console.error("\nstopping: finishing requests in flight (Ctrl-C again to cut them)");
+    runner.interrupt();
+  };
+  process.on("SIGINT", onSigint);
+  const redraw = setInterval(() => progress.draw(startedAt ? (Date.now() - startedAt) / 1000 : 0), 1000);
+  let result: RunResult;
+  try {
+    result = await runner.execute();
+  } finally {
+    clearInterval(redraw);
+    process.off("SIGINT", onSigint);
+    if (typeof watcher !== "string") await watcher.stop();
+  }
+
+  const start = startedAt ?? Date.now();
+  const series: Series = {
+    url: target.url,
+    mode: target.mode,
+    startedAt: new Date(start).toISOString(),
+    plan: plan.stages,
+    buckets,
+    replicas: replicaSeries(snapshots, start),
+    ...(typeof watcher === "string" ? { replicaError: watcher } : {}),
+    result,
+  };
+  const files = await writeReport(options.out, series);
+  console.log(`\n${formatSummary(series)}\n\nreport: ${files.html}\nseries: ${files.json}, ${files.csv}`);
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).catch((error: Error) => {
+    console.error(error instanceof OptionsError ? `stress: ${error.message}\n\n${USAGE}` : `stress: ${error.stack ?? error.message}`);
+    process.exitCode = 1;
+  });
+}

@@ -1,0 +1,122 @@
+// Drives the stages with autocannon, one instance per stage, and feeds every answer to the recorder.
+import autocannon from "autocannon";
+import type { LoadPlan, Stage } from "./options";
+import { parseVisit } from "./page";
+import type { Recorder } from "./recorder";
+
+/**
+ * autocannon 9's per-connection request cap (`responseMax`, what `maxOverallRequests` sets): once a
+ * connection has made that many requests it closes after its next answer instead of sending again.
+ * Lowering it to what was already sent is how a stage ends *gracefully*. autocannon's own stop
+ * destroys sockets with requests in flight, which the server still counts: the counter would then
+ * grow by more than the successes the client saw. Pinned by the exact autocannon version.
+ */
+interface Connection {
+  reqsMade: number;
+  responseMax?: number;
+  destroy(): void;
+  /** "request": before every write, the first one included; "done": closed for good. */
+  on(event: "request" | "done", listener: () => void): unknown;
+}
+
+/** What a request that got no HTTP answer failed with. */
+export function failureKind(error: unknown): string {
+  const err = error as { code?: unknown; message?: unknown };
+  if (typeof err.code === "string") return err.code;
+  if (typeof err.message === "string" && /timed out/i.test(err.message)) return "timeout";
+  return typeof err.message === "string" ? err.message : String(error);
+}
+
+export class Load {
+  private clients: Connection[] = [];
+  private instance: autocannon.Instance | undefined;
+  private stageTimer: NodeJS.Timeout | undefined;
+  private draining = false;
+
+  constructor(
+    private readonly plan: LoadPlan,
+    private readonly recorder: Recorder,
+  ) {}
+
+  /** Runs every stage in turn; resolves when the last one has drained (or the run was stopped). */
+  async run(): Promise<void> {
+    let sent = 0;
+    for (const stage of this.plan.stages) {
+      const budget = this.plan.maxRequests - sent;
+      if (this.draining || budget <= 0) break;
+      this.recorder.beginStage(stage);
+      await this.runStage(stage, budget);
+      sent += this.clients.reduce((sum, client) => sum + client.reqsMade, 0);
+    }
+    this.recorder.finish();
+  }
+
+  /** Ctrl-C: let requests in flight come back, then stop; the remaining stages are skipped. */
+  drain(): void {
+    this.draining = true;
+    clearTimeout(this.stageTimer);
+    this.drainStage();
+  }
+
+  /** Second Ctrl-C: cut the sockets now; answers in flight are lost (the counter check will say so). */
+  stop(): void {
+    this.draining = true;
+    clearTimeout(this.stageTimer);
+    this.instance?.stop();
+  }
+
+  private runStage(stage: Stage, budget: number): Promise<void> {
+    this.clients = [];
+    const connections = Math.min(stage.connections, budget);
+    let closed = 0;
+    return new Promise((resolve, reject) => {
+      this.instance = autocannon(
+        {
+          url: this.plan.url,
+          connections,
+          overallRate: stage.rate,
+          maxOverallRequests: budget,
+          timeout: this.plan.timeoutSeconds,
+          // autocannon's own deadline is only the backstop for a drain that hangs: one timeout and a tick.
+          duration: stage.seconds + this.plan.timeoutSeconds + 2,
+          headers: { accept: "application/json" },
+          requests: [
+            {
+              onResponse: (_status, body) => {
+                const visit = parseVisit(body);
+                if (visit) this.recorder.visit(visit);
+              },
+            },
+          ],
+          setupClient: (client) => {
+            const connection = client as unknown as Connection;
+            this.clients.push(connection);
+            // setupClient runs before the connection's first write, so every request is counted.
+            connection.on("request", () => this.recorder.sent());
+            // The stage ends with its last connection, not at autocannon's next 1 s tick, which
+            // would dilute the stage's rate with idle time.
+            connection.on("done", () => {
+              if (++closed === connections) this.recorder.endStage();
+            });
+          },
+        },
+        (error) => {
+          clearTimeout(this.stageTimer);
+          if (error) reject(error instanceof Error ? error : new Error(String(error)));
+          else resolve();
+        },
+      );
+      this.instance.on("response", (_client, status, _bytes, latency) => this.recorder.answer(status, latency));
+      this.instance.on("reqError", (error) => this.recorder.failure(failureKind(error)));
+      this.stageTimer = setTimeout(() => this.drainStage(), stage.seconds * 1000);
+    });
+  }
+
+  private drainStage(): void {
+    for (const client of this.clients) {
+      // A connection that never sent has nothing in flight; responseMax 0 would mean "no cap".
+      if (client.reqsMade === 0) client.destroy();
+      else client.responseMax = client.reqsMade;
+    }
+  }
+}

@@ -1,0 +1,38 @@
+// Defaults from the deployed Pulumi stack (`pulumi stack output`), so `npm run stress` needs no
+// flags after `pulumi up`.
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { OptionsError } from "./options";
+
+/** The outputs this tool reads; see components/stack.ts for what each one means. */
+export interface StackOutputs {
+  appUrl?: string;
+  appPortForward?: string;
+  appService?: string;
+  namespace?: string;
+  hpaName?: string;
+}
+
+export async function readStackOutputs(stack: string | undefined, pulumi = "pulumi"): Promise<StackOutputs> {
+  const args = ["stack", "output", "--json", ...(stack ? ["--stack", stack] : [])];
+  try {
+    const { stdout } = await promisify(execFile)(pulumi, args, { timeout: 60_000 });
+    return JSON.parse(stdout) as StackOutputs;
+  } catch (error) {
+    const err = error as NodeJS.ErrnoException & { stderr?: string };
+    if (err.code === "ENOENT") {
+      throw new OptionsError("no --url given and the pulumi CLI is not on PATH to read the stack's appUrl: pass --url http://...");
+    }
+    throw new OptionsError(`no --url given and \`pulumi ${args.join(" ")}\` failed: ${(err.stderr || err.message).trim()}`);
+  }
+}
+
+/** The stack's appUrl when it is a usable URL; otherwise an error that says how to get one. */
+export function appUrlOf(outputs: StackOutputs): string {
+  const url = outputs.appUrl ?? "";
+  if (/^https?:\/\/[^\s<>]+$/.test(url)) return url;
+  const forward = outputs.appPortForward
+    ? `run \`${outputs.appPortForward}\` and pass --url http://localhost:8080`
+    : "pass --url";
+  throw new OptionsError(`the stack's appUrl is "${url}", not a URL this machine can load: ${forward}, or use --in-cluster`);
+}
