@@ -4,7 +4,15 @@ import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { freePort, waitForPort } from "./net";
 
-const serviceEntry = path.resolve(__dirname, "../../service/src/server.ts");
+const serviceDir = path.resolve(__dirname, "../../service");
+
+export interface SpawnOptions {
+  /**
+   * Run the compiled service (service/dist, from `npm run build --prefix service`) instead of its
+   * TypeScript sources through tsx: what the image runs, and what a benchmark should measure.
+   */
+  compiled?: boolean;
+}
 
 export interface Exit {
   code: number | null;
@@ -29,13 +37,14 @@ export class ServiceProcess {
   }
 
   /**
-   * Starts the service from its TypeScript sources (through tsx) with `env` on top of a minimal
-   * environment, and a free PORT unless `env` sets one. Does not wait for it to listen: use `ready()`.
+   * Starts the service with `env` on top of a minimal environment, and a free PORT unless `env`
+   * sets one. Does not wait for it to listen: use `ready()`.
    */
-  static async spawn(env: Record<string, string> = {}): Promise<ServiceProcess> {
+  static async spawn(env: Record<string, string> = {}, options: SpawnOptions = {}): Promise<ServiceProcess> {
     const port = env.PORT === undefined ? await freePort() : Number(env.PORT);
-    const child = spawn(process.execPath, ["--import", "tsx", serviceEntry], {
-      cwd: path.dirname(serviceEntry),
+    const args = options.compiled ? ["dist/server.js"] : ["--import", "tsx", "src/server.ts"];
+    const child = spawn(process.execPath, args, {
+      cwd: serviceDir,
       env: { PATH: process.env.PATH ?? "", LOG_LEVEL: "warn", PORT: String(port), ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -43,8 +52,8 @@ export class ServiceProcess {
   }
 
   /** Starts the service and waits until it is ready for traffic (listening and connected to Redis). */
-  static async start(env: Record<string, string> = {}): Promise<ServiceProcess> {
-    const service = await ServiceProcess.spawn(env);
+  static async start(env: Record<string, string> = {}, options: SpawnOptions = {}): Promise<ServiceProcess> {
+    const service = await ServiceProcess.spawn(env, options);
     await service.ready();
     return service;
   }
