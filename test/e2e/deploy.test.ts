@@ -1,0 +1,276 @@
+// The real thing: the Pulumi CLI and providers built from source drive the program against a
+// kwok control plane (real kube-apiserver, controller-manager with the HPA controller, Pod
+// Security admission, metrics-server), building the image with a real dockerd and pushing it to
+// a real registry. Each `it` is one step a user takes, in order: the suite stops at the first
+// failure (--bail), since later steps stand on earlier ones.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { execFileSync } from "node:child_process";
+import { PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
+import type { EngineEvent, OpType, Stack } from "@pulumi/pulumi/automation";
+import { expect } from "chai";
+import { eventually, LocalCluster, projectRoot } from "./support/cluster";
+import { E2eProject, type StackConfig } from "./support/workspace";
+
+const namespace = "hitcounter-e2e";
+const monitoringNamespace = "monitoring-e2e";
+const backendSelector = "app.kubernetes.io/name=hit-counter,app.kubernetes.io/component=backend";
+const kwokCpuUsage = "kwok.x-k8s.io/usage-cpu";
+
+/** The resources a step plans, as `type name -> op`, from the engine's own events. */
+function planRecorder() {
+  const steps = new Map<string, OpType>();
+  const onEvent = (event: EngineEvent) => {
+    const step = event.resourcePreEvent?.metadata;
+    if (step && step.type !== "pulumi:pulumi:Stack") steps.set(`${step.type} ${step.urn.split("::").pop()}`, step.op);
+  };
+  const changed = () => [...steps].filter(([, op]) => op !== "same").map(([resource, op]) => `${op} ${resource}`).sort();
+  return { steps, onEvent, changed };
+}
+
+function sh(script: string, ...args: string[]): string {
+  return execFileSync(path.join(projectRoot, "scripts", script), args, { encoding: "utf8", maxBuffer: 16 * 1024 * 1024 });
+}
+
+describe("end to end: the dev-like stack on a local cluster", function () {
+  this.timeout(900_000);
+  let cluster: LocalCluster;
+  let project: E2eProject;
+  let stack: Stack;
+  let config: StackConfig;
+
+  before(function () {
+    cluster = new LocalCluster();
+    project = E2eProject.create(cluster.kubeconfig);
+    const nodeImage = sh("base-images.sh").match(/^NODE_IMAGE=(.+)$/m)?.[1];
+    if (!nodeImage) throw new Error("scripts/base-images.sh printed no NODE_IMAGE");
+    const buildArgs = [`NODE_IMAGE=${nodeImage}`];
+    const extraCa = sh("extra-ca-certs.sh");
+    if (extraCa) buildArgs.push(`NPM_CA_PEM=${extraCa}`);
+    config = {
+      namespace,
+      registryServer: cluster.registry,
+      imageBuildArgs: buildArgs,
+      serviceType: "NodePort",
+      minReplicas: 1,
+      maxReplicas: 4,
+      scaleUpStabilizationSeconds: 0,
+      // Short, so the scale-in is seen within the suite.
+      scaleDownStabilizationSeconds: 15,
+      monitoringEnabled: true,
+      monitoringNamespace,
+      chartPath: path.join(projectRoot, "test", "e2e", "charts", "kube-prometheus-stack"),
+    };
+  });
+
+  after(async function () {
+    if (stack) await stack.destroy().catch(() => undefined);
+    if (stack) await stack.workspace.removeStack(stack.name).catch(() => undefined);
+    project?.remove();
+  });
+
+  it("previews every resource of the program", async function () {
+    stack = await project.stack("e2e", config);
+    const plan = planRecorder();
+    const preview = await stack.preview({ onEvent: plan.onEvent });
+    expect(preview.changeSummary.create).to.be.greaterThan(0);
+    expect([...plan.steps.keys()]).to.include.members([
+      `kubernetes:core/v1:Namespace ${namespace}`,
+      "docker:index/image:Image hit-counter",
+      "kubernetes:core/v1:Secret redis",
+      "kubernetes:apps/v1:Deployment redis",
+      "kubernetes:core/v1:Service redis",
+      "kubernetes:networking.k8s.io/v1:NetworkPolicy redis",
+      "kubernetes:apps/v1:Deployment hit-counter",
+      "kubernetes:core/v1:Service hit-counter",
+      "kubernetes:autoscaling/v2:HorizontalPodAutoscaler hit-counter",
+      "kubernetes:helm.sh/v3:Release kube-prometheus-stack",
+      "kubernetes:monitoring.coreos.com/v1:ServiceMonitor hit-counter",
+      "kubernetes:monitoring.coreos.com/v1:PrometheusRule hit-counter",
+      "kubernetes:core/v1:ConfigMap hit-counter-dashboard",
+    ]);
+    expect([...plan.steps.values()]).to.satisfy((ops: OpType[]) => ops.every((op) => op === "create"));
+  });
+
+  it("deploys: every Deployment rolls out, admitted by a namespace that enforces Pod Security restricted", async function () {
+    const result = await stack.up();
+    expect(result.summary.result).to.equal("succeeded");
+    const ns = await cluster.core.readNamespace({ name: namespace });
+    expect(ns.metadata?.labels).to.include({ "pod-security.kubernetes.io/enforce": "restricted" });
+    for (const name of ["hit-counter", "redis"]) {
+      const deployment = await cluster.apps.readNamespacedDeployment({ name, namespace });
+      expect(deployment.status?.readyReplicas, `${name} ready replicas`).to.equal(deployment.spec?.replicas);
+      expect(deployment.status?.updatedReplicas, `${name} updated replicas`).to.equal(deployment.spec?.replicas);
+    }
+    const pods = await cluster.core.listNamespacedPod({ namespace, labelSelector: backendSelector });
+    expect(pods.items).to.have.lengthOf(1);
+    expect(pods.items[0].status?.phase).to.equal("Running");
+  });
+
+  it("runs the exact digest that is in the local registry, never a tag", async function () {
+    const outputs = await stack.outputs();
+    const reference = outputs.imageReference.value as string;
+    const digest = await cluster.registryDigest("hit-counter", "e2e");
+    expect(reference).to.equal(`${cluster.registry}/hit-counter@${digest}`);
+    const deployment = await cluster.apps.readNamespacedDeployment({ name: "hit-counter", namespace });
+    expect(deployment.spec?.template.spec?.containers.map((c) => c.image)).to.deep.equal([reference]);
+  });
+
+  it("creates the objects the stack config asks for", async function () {
+    const hpa = await cluster.autoscaling.readNamespacedHorizontalPodAutoscaler({ name: "hit-counter", namespace });
+    expect(hpa.spec?.scaleTargetRef).to.include({ apiVersion: "apps/v1", kind: "Deployment", name: "hit-counter" });
+    expect([hpa.spec?.minReplicas, hpa.spec?.maxReplicas]).to.deep.equal([1, 4]);
+    expect(hpa.spec?.metrics?.map((m) => [m.resource?.name, m.resource?.target.averageUtilization])).to.deep.equal([
+      ["cpu", 50],
+      ["memory", 70],
+    ]);
+    expect(hpa.spec?.behavior?.scaleUp?.stabilizationWindowSeconds).to.equal(0);
+    expect(hpa.spec?.behavior?.scaleDown?.stabilizationWindowSeconds).to.equal(15);
+    // Server-side apply must leave the replica count to the HPA.
+    const deployment = await cluster.apps.readNamespacedDeployment({ name: "hit-counter", namespace });
+    const managers = (deployment.metadata?.managedFields ?? []).filter((f) => JSON.stringify(f.fieldsV1 ?? {}).includes('"f:replicas"'));
+    expect(managers.map((f) => f.manager)).not.to.include("pulumi-kubernetes");
+
+    const policy = await cluster.networking.readNamespacedNetworkPolicy({ name: "redis", namespace });
+    expect(policy.spec?.podSelector?.matchLabels).to.include({ "app.kubernetes.io/name": "redis" });
+    expect(policy.spec?.ingress?.[0].ports?.map((p) => p.port)).to.deep.equal([6379]);
+    expect(policy.spec?.ingress?.[0]._from?.map((peer) => peer.podSelector?.matchLabels)).to.deep.include({
+      "app.kubernetes.io/name": "hit-counter",
+      "app.kubernetes.io/component": "backend",
+      "app.kubernetes.io/part-of": "hit-counter",
+    });
+
+    const redisSecret = await cluster.core.readNamespacedSecret({ name: "redis-auth", namespace });
+    const password = Buffer.from(Object.values(redisSecret.data ?? {})[0] ?? "", "base64").toString();
+    expect(password).to.have.length.of.at.least(32);
+    const backend = deployment.spec?.template.spec?.containers[0];
+    expect(backend?.env?.find((e) => e.name === "REDIS_PASSWORD")?.valueFrom?.secretKeyRef?.name).to.equal("redis-auth");
+    const grafanaSecret = await cluster.core.readNamespacedSecret({ name: "grafana-admin", namespace: monitoringNamespace });
+    const grafanaPassword = Buffer.from(grafanaSecret.data?.["admin-password"] ?? "", "base64").toString();
+    expect(grafanaPassword).to.have.length.of.at.least(32).and.not.equal("prom-operator");
+
+    // What the chart was given: the operator's selectors open, Grafana's login from the Secret.
+    const recorded = await cluster.core.readNamespacedConfigMap({ name: "kube-prometheus-stack-standin-values", namespace: monitoringNamespace });
+    const values = recorded.data?.["values.json"] ?? "";
+    expect(JSON.parse(values).prometheus.prometheusSpec).to.include({ serviceMonitorSelectorNilUsesHelmValues: false, ruleSelectorNilUsesHelmValues: false });
+    expect(JSON.parse(values).grafana.admin.existingSecret).to.equal("grafana-admin");
+    expect(values).not.to.include(grafanaPassword);
+
+    const monitor = (await cluster.custom.getNamespacedCustomObject({
+      group: "monitoring.coreos.com", version: "v1", namespace, plural: "servicemonitors", name: "hit-counter",
+    })) as { spec: { selector: { matchLabels: Record<string, string> }; endpoints: { port: string; path?: string }[] } };
+    const service = await cluster.core.readNamespacedService({ name: "hit-counter", namespace });
+    expect(service.metadata?.labels).to.include(monitor.spec.selector.matchLabels);
+    expect(monitor.spec.endpoints.map((e) => e.port)).to.deep.equal(service.spec?.ports?.map((p) => p.name));
+
+    const rules = (await cluster.custom.getNamespacedCustomObject({
+      group: "monitoring.coreos.com", version: "v1", namespace, plural: "prometheusrules", name: "hit-counter",
+    })) as { spec: { groups: { rules: { alert?: string }[] }[] } };
+    expect(rules.spec.groups.flatMap((g) => g.rules.map((r) => r.alert)).length).to.be.at.least(4);
+
+    const dashboard = await cluster.core.readNamespacedConfigMap({ name: "hit-counter-dashboard", namespace: monitoringNamespace });
+    expect(dashboard.metadata?.labels).to.include({ grafana_dashboard: "1" });
+    const panels = (JSON.parse(Object.values(dashboard.data ?? {})[0] ?? "{}") as { panels?: unknown[] }).panels;
+    expect(panels?.length).to.be.at.least(6);
+  });
+
+  it("scales out when the pods' CPU use rises above target, within its bounds", async function () {
+    // 400m of a 100m request is 400 % of the 50 % target: the HPA wants 8 and may have 4.
+    await annotateBackendPods("400m");
+    const replicas = await eventually("the HPA to scale the Deployment to maxReplicas", async () => {
+      const deployment = await cluster.apps.readNamespacedDeployment({ name: "hit-counter", namespace });
+      return deployment.spec?.replicas === 4 ? deployment.spec.replicas : undefined;
+    });
+    expect(replicas).to.equal(4);
+    const hpa = await cluster.autoscaling.readNamespacedHorizontalPodAutoscaler({ name: "hit-counter", namespace });
+    expect(hpa.status?.desiredReplicas).to.equal(4);
+  });
+
+  it("a second up changes nothing, and leaves the HPA's replica count alone", async function () {
+    const plan = planRecorder();
+    const result = await stack.up({ onEvent: plan.onEvent });
+    expect(plan.changed()).to.deep.equal([]);
+    expect(Object.keys(result.summary.resourceChanges ?? {})).to.deep.equal(["same"]);
+    const deployment = await cluster.apps.readNamespacedDeployment({ name: "hit-counter", namespace });
+    expect(deployment.spec?.replicas).to.equal(4);
+  });
+
+  it("scales back in after the stabilisation window once the load is gone", async function () {
+    await annotateBackendPods(null);
+    await eventually("the HPA to scale the Deployment back to minReplicas", async () => {
+      const deployment = await cluster.apps.readNamespacedDeployment({ name: "hit-counter", namespace });
+      return deployment.spec?.replicas === 1 ? true : undefined;
+    }, { timeoutMs: 300_000 });
+  });
+
+  it("a config change updates only what it should", async function () {
+    config = { ...config, maxReplicas: 5, cpuLimit: "300m" };
+    await project.configure(stack, config);
+    const plan = planRecorder();
+    await stack.up({ onEvent: plan.onEvent });
+    expect(plan.changed()).to.deep.equal([
+      "update kubernetes:apps/v1:Deployment hit-counter",
+      "update kubernetes:autoscaling/v2:HorizontalPodAutoscaler hit-counter",
+    ]);
+    const hpa = await cluster.autoscaling.readNamespacedHorizontalPodAutoscaler({ name: "hit-counter", namespace });
+    expect(hpa.spec?.maxReplicas).to.equal(5);
+    const deployment = await cluster.apps.readNamespacedDeployment({ name: "hit-counter", namespace });
+    expect(deployment.spec?.template.spec?.containers[0].resources?.limits?.cpu).to.equal("300m");
+  });
+
+  it("a change to the service's code builds a new image and rolls the pods to its digest", async function () {
+    const before = (await stack.outputs()).imageReference.value as string;
+    const server = path.join(project.dir, "service", "src", "server.ts");
+    fs.appendFileSync(server, `\n// e2e rebuild ${Date.now()}\n`);
+    await stack.up();
+    const after = (await stack.outputs()).imageReference.value as string;
+    expect(after).not.to.equal(before);
+    expect(after).to.equal(`${cluster.registry}/hit-counter@${await cluster.registryDigest("hit-counter", "e2e")}`);
+    await eventually("every backend pod to run the new digest", async () => {
+      const pods = await cluster.core.listNamespacedPod({ namespace, labelSelector: backendSelector });
+      const live = pods.items.filter((p) => !p.metadata?.deletionTimestamp);
+      return live.length > 0 && live.every((p) => p.spec?.containers[0].image === after && p.status?.phase === "Running") ? true : undefined;
+    });
+  });
+
+  it("rejects invalid config at preview, naming the key, and creates nothing", async function () {
+    const invalid = await project.stack("e2e-invalid", { ...config, namespace: "hitcounter-e2e-invalid", minReplicas: 3, maxReplicas: 2 });
+    try {
+      const failure = await invalid.preview().then(
+        () => undefined,
+        (error: Error) => error.message,
+      );
+      expect(failure).to.include("Invalid config hitcounter:maxReplicas");
+      const upFailure = await invalid.up().then(() => undefined, (error: Error) => error.message);
+      expect(upFailure).to.include("Invalid config hitcounter:maxReplicas");
+      expect(await cluster.namespaceExists("hitcounter-e2e-invalid")).to.equal(false);
+      const state = await invalid.exportStack();
+      expect((state.deployment as { resources?: unknown[] }).resources ?? []).to.have.lengthOf.at.most(1);
+    } finally {
+      await invalid.workspace.removeStack(invalid.name, { force: true });
+    }
+  });
+
+  it("destroy leaves no object of ours behind, and up works again after it", async function () {
+    await stack.destroy();
+    expect(await cluster.namespaceExists(namespace)).to.equal(false);
+    expect(await cluster.namespaceExists(monitoringNamespace)).to.equal(false);
+    const up = await stack.up();
+    expect(up.summary.result).to.equal("succeeded");
+    const deployment = await cluster.apps.readNamespacedDeployment({ name: "hit-counter", namespace });
+    expect(deployment.status?.readyReplicas).to.equal(1);
+    await stack.destroy();
+    expect(await cluster.namespaceExists(namespace)).to.equal(false);
+  });
+
+  /** Sets (or with null removes) the CPU use kwok simulates for each backend pod, which metrics-server reports. */
+  async function annotateBackendPods(cpu: string | null): Promise<void> {
+    const pods = await cluster.core.listNamespacedPod({ namespace, labelSelector: backendSelector });
+    for (const pod of pods.items) {
+      await cluster.core.patchNamespacedPod(
+        { name: pod.metadata?.name ?? "", namespace, body: { metadata: { annotations: { [kwokCpuUsage]: cpu } } } },
+        setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+      );
+    }
+  }
+});

@@ -1,0 +1,84 @@
+// The local kwok cluster and registry that scripts/cluster.sh runs, seen from the suite: its
+// kubeconfig, typed API clients, and polling for the state a test waits on.
+import { execFileSync } from "node:child_process";
+import * as path from "node:path";
+import * as k8s from "@kubernetes/client-node";
+
+export const projectRoot = path.join(__dirname, "..", "..", "..");
+
+/** `scripts/cluster.sh env` prints `export NAME=value` lines: the kubeconfig and the registry. */
+function clusterEnv(): Record<string, string> {
+  const out = execFileSync(path.join(projectRoot, "scripts", "cluster.sh"), ["env"], { encoding: "utf8" });
+  return Object.fromEntries(
+    [...out.matchAll(/^export ([A-Z_]+)=['"]?([^'"\n]*)['"]?$/gm)].map(([, name, value]) => [name, value]),
+  );
+}
+
+export class LocalCluster {
+  readonly kubeconfig: string;
+  readonly registry: string;
+  readonly core: k8s.CoreV1Api;
+  readonly apps: k8s.AppsV1Api;
+  readonly autoscaling: k8s.AutoscalingV2Api;
+  readonly networking: k8s.NetworkingV1Api;
+  readonly policy: k8s.PolicyV1Api;
+  readonly custom: k8s.CustomObjectsApi;
+
+  constructor() {
+    const env = clusterEnv();
+    if (!env.KUBECONFIG || !env.REGISTRY) throw new Error("scripts/cluster.sh env printed no KUBECONFIG or REGISTRY: run `npm run cluster:up`");
+    this.kubeconfig = env.KUBECONFIG;
+    this.registry = env.REGISTRY;
+    const config = new k8s.KubeConfig();
+    config.loadFromFile(this.kubeconfig);
+    this.core = config.makeApiClient(k8s.CoreV1Api);
+    this.apps = config.makeApiClient(k8s.AppsV1Api);
+    this.autoscaling = config.makeApiClient(k8s.AutoscalingV2Api);
+    this.networking = config.makeApiClient(k8s.NetworkingV1Api);
+    this.policy = config.makeApiClient(k8s.PolicyV1Api);
+    this.custom = config.makeApiClient(k8s.CustomObjectsApi);
+  }
+
+  async namespaceExists(name: string): Promise<boolean> {
+    const { items } = await this.core.listNamespace();
+    return items.some((ns) => ns.metadata?.name === name);
+  }
+
+  /** The digest the registry serves for repository:tag, as `docker push` reported it. */
+  async registryDigest(repository: string, tag: string): Promise<string> {
+    const response = await fetch(`http://${this.registry}/v2/${repository}/manifests/${tag}`, {
+      method: "HEAD",
+      headers: {
+        accept: [
+          "application/vnd.oci.image.index.v1+json",
+          "application/vnd.oci.image.manifest.v1+json",
+          "application/vnd.docker.distribution.manifest.list.v2+json",
+          "application/vnd.docker.distribution.manifest.v2+json",
+        ].join(", "),
+      },
+    });
+    const digest = response.headers.get("docker-content-digest");
+    if (!response.ok || !digest) throw new Error(`registry has no ${repository}:${tag} (HTTP ${response.status})`);
+    return digest;
+  }
+}
+
+/** Polls `probe` until it returns a value, or fails with the last thing it saw. */
+export async function eventually<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  { timeoutMs = 180_000, intervalMs = 2_000 } = {},
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+  throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${last ? `: ${String(last)}` : ""}`);
+}
