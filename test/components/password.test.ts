@@ -1,6 +1,7 @@
 // The generated-password component: secret, and its dynamic provider survives serialisation.
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
+import { GeneratedPassword } from "../../components/password";
 import { type ProgramRun, runProgram } from "../support/pulumiMocks";
 
 interface PasswordProvider {
@@ -23,7 +24,6 @@ describe("GeneratedPassword", () => {
   });
 
   it("is a secret Output", async () => {
-    const { GeneratedPassword } = await import("../../components/password");
     await pulumi.runtime.setMocks({ newResource: (args) => ({ id: "id", state: { ...args.inputs, value: "x" } }), call: (args) => args.inputs });
     expect(await pulumi.isSecret(new GeneratedPassword("probe").value)).to.equal(true);
   });

@@ -4,7 +4,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import yaml from "js-yaml";
-import type { StackOutputs } from "../../components/stack";
+// The program declares nothing when imported, only when deployHitCounter() runs, so importing it
+// before the mocks are set is safe; each run sets fresh mocks and config, then calls it.
+import { deployHitCounter, type StackOutputs } from "../../components/stack";
 
 export const projectRoot = path.join(__dirname, "..", "..");
 const project = "hitcounter";
@@ -89,8 +91,6 @@ async function evaluate(stack: string, options: RunOptions, resources: DeclaredR
     Object.fromEntries(Object.entries(values).map(([key, value]) => [`${project}:${key}`, typeof value === "string" ? value : JSON.stringify(value)])),
     (options.secretKeys ?? []).map((key) => `${project}:${key}`),
   );
-  // Imported here, after the mocks are in place, as the pitfall demands.
-  const { deployHitCounter } = await import("../../components/stack");
   return deployHitCounter();
 }
 
@@ -140,6 +140,6 @@ export function isSecretInput(value: unknown): boolean {
 export function unwrapSecrets<T>(value: T): T {
   if (Array.isArray(value)) return value.map(unwrapSecrets) as T;
   if (typeof value !== "object" || value === null) return value;
-  if (isSecretInput(value)) return unwrapSecrets((value as { value: T }).value);
+  if (isSecretInput(value)) return unwrapSecrets((value as unknown as { value: T }).value);
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v)])) as T;
 }
