@@ -1,6 +1,6 @@
 // The backend's alert rules (a PrometheusRule's spec.groups). Thresholds are starting points a team
 // tunes; each `for` keeps a blip (one slow rollout, one restart) from paging anyone.
-import type { DashboardTarget } from "./dashboard";
+import type { ObservedBackend } from "./dashboard";
 
 export interface AlertRule {
   alert: string;
@@ -10,7 +10,7 @@ export interface AlertRule {
   annotations: { summary: string; description: string };
 }
 
-export function hitCounterAlerts(target: DashboardTarget): { name: string; rules: AlertRule[] }[] {
+export function hitCounterAlerts(target: ObservedBackend): { name: string; rules: AlertRule[] }[] {
   const app = `namespace="${target.namespace}", service="${target.service}"`;
   const rules: AlertRule[] = [
     {

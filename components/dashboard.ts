@@ -1,7 +1,8 @@
 // The backend's Grafana dashboard as code. Metric names are the service's (service/src/metrics.ts)
 // and kube-state-metrics' / cAdvisor's, which kube-prometheus-stack scrapes out of the box.
 
-export interface DashboardTarget {
+/** The backend as Prometheus sees it: the label values that pick its series. */
+export interface ObservedBackend {
   namespace: string;
   /** Name of the backend's Service: Prometheus labels the scraped series `service=<name>`. */
   service: string;
@@ -22,7 +23,7 @@ interface Panel {
 export const dashboardUid = "hit-counter";
 
 /** The dashboard JSON that Grafana's sidecar loads from a ConfigMap. */
-export function hitCounterDashboard(target: DashboardTarget): string {
+export function hitCounterDashboard(target: ObservedBackend): string {
   const app = `namespace="${target.namespace}", service="${target.service}"`;
   const pods = `namespace="${target.namespace}", container="${target.container}"`;
   const quantile = (q: number) => ({

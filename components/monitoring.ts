@@ -83,7 +83,7 @@ export class Monitoring extends pulumi.ComponentResource {
           selector: { matchLabels: backend.service.metadata.labels },
           namespaceSelector: { matchNames: [backend.namespace] },
           // 15 s, the HPA's own sync period, so the dashboard shows scaling as it happens.
-          endpoints: [{ port: args.backend.metricsPort, path: "/metrics", interval: "15s" }],
+          endpoints: [{ port: backend.metricsPort, path: "/metrics", interval: "15s" }],
         },
       },
       { parent: this, dependsOn: [release] },

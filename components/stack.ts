@@ -35,12 +35,11 @@ export function deployHitCounter(): StackOutputs {
 
   const image = new CounterImage("hit-counter", { source: config.image, tag: pulumi.getStack() });
 
-  const backendLabels = CounterApp.podLabels;
   const redis = new RedisStore("redis", {
     namespace,
     settings: config.redis,
     password: new GeneratedPassword("redis-password").value,
-    clientLabels: backendLabels,
+    clientLabels: CounterApp.podLabels,
   });
 
   const app = new CounterApp("hit-counter", {
