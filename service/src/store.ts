@@ -28,7 +28,7 @@ export class RedisStore {
   private readonly client;
 
   constructor(
-    config: RedisConfig,
+    private readonly config: RedisConfig,
     private readonly counterKey: string,
     private readonly events: StoreEvents,
   ) {
@@ -39,8 +39,11 @@ export class RedisStore {
       // in memory until Redis returns (or the process runs out of memory).
       disableOfflineQueue: true,
       socket: { connectTimeout: config.timeoutMs, reconnectStrategy: reconnectDelay },
-      // A Redis that accepts the connection but does not answer must not hold requests forever.
-      commandOptions: { timeout: config.timeoutMs },
+      // Commands a hung Redis has not answered stay queued after their requests gave up (see run()):
+      // past this many, new ones fail at once instead of growing the queue.
+      commandsQueueMaxLength: 10_000,
+      // 0 turns off node-redis' own per-command timeout (5 s by default); run() has a cheaper one.
+      commandOptions: { timeout: 0 },
     });
     // node-redis emits 'error' for every dropped socket; with no listener, Node would throw it and
     // kill the process.
@@ -70,12 +73,22 @@ export class RedisStore {
     if (this.client.isOpen) await this.client.close();
   }
 
+  // A Redis that accepts the connection but does not answer must not hold requests forever. The
+  // timer is ours rather than node-redis' per-command `timeout` option: that one arms an
+  // AbortSignal.timeout for every command, which fires (and builds a DOMException) even after the
+  // reply came: about 5 % of the CPU time of a request in a profile at 5,000 requests a second.
   private async run<T>(command: () => Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no reply within ${this.config.timeoutMs} ms`)), this.config.timeoutMs);
+    });
     try {
-      return await command();
+      return await Promise.race([command(), timedOut]);
     } catch (error) {
       this.events.onError("command", asError(error));
       throw new StoreUnavailableError(error);
+    } finally {
+      clearTimeout(timer);
     }
   }
 }

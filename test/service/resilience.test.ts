@@ -63,6 +63,18 @@ describe("service when Redis fails", function () {
     expect(metrics).to.include(`http_requests_total{method="GET",route="/",status="503"} ${unavailable}\n`);
   });
 
+  it("answers 503 within the 1 s timeout while Redis accepts commands but does not answer them", async function () {
+    await redis.cli("CLIENT", "PAUSE", "3000", "WRITE");
+    try {
+      const page = await timed(`${service.url}/`);
+      expect(page.status).to.equal(503);
+      expect(page.ms).to.be.within(900, 1500);
+      expect((await timed(`${service.url}/healthz`)).status).to.equal(200);
+    } finally {
+      await redis.cli("CLIENT", "UNPAUSE");
+    }
+  });
+
   it("never logs the Redis password", function () {
     expect(service.stdout).to.include('"password":"[redacted]"');
     expect(service.stdout + service.stderr).not.to.include("test-password");
