@@ -1,8 +1,8 @@
 // SIGTERM, as Kubernetes sends it before killing a pod: requests already in flight finish, new
 // connections are refused, and the process exits 0 well within its grace period.
 import http from "node:http";
-import net from "node:net";
 import { expect } from "chai";
+import { acceptsConnections } from "../support/net";
 import { RedisServer } from "../support/redis";
 import { ServiceProcess } from "../support/service";
 
@@ -23,17 +23,6 @@ function get(url: string, agent: http.Agent): Promise<Reply> {
         );
       })
       .on("error", reject);
-  });
-}
-
-function connectionRefused(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, "127.0.0.1");
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once("error", (error: NodeJS.ErrnoException) => resolve(error.code === "ECONNREFUSED"));
   });
 }
 
@@ -63,7 +52,7 @@ describe("service shutdown", function () {
     const signalled = Date.now();
     service.signal("SIGTERM");
     await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(await connectionRefused(service.port)).to.equal(true);
+    expect(await acceptsConnections(service.port)).to.equal(false);
 
     const replies = await Promise.all(inFlight);
     for (const reply of replies) {

@@ -16,13 +16,14 @@ export function freePort(): Promise<number> {
 /** Resolves once something accepts TCP connections on 127.0.0.1:port; rejects after timeoutMs. */
 export async function waitForPort(port: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!(await accepts(port))) {
+  while (!(await acceptsConnections(port))) {
     if (Date.now() > deadline) throw new Error(`nothing listening on 127.0.0.1:${port} after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 
-function accepts(port: number): Promise<boolean> {
+/** Whether a TCP connection to 127.0.0.1:port succeeds right now. */
+export function acceptsConnections(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect(port, "127.0.0.1");
     socket.once("connect", () => {
