@@ -95,15 +95,20 @@ export function lineChart(chart: Chart): string {
   });
   const legend = chart.lines.map(
     (line, i) =>
-      `<g transform="translate(${MARGIN.left + 260 + i * 150},12)"><rect width="12" height="12" fill="${line.color}"/>` +
+      `<g transform="translate(${MARGIN.left + 340 + i * 140},12)"><rect width="12" height="12" fill="${line.color}"/>` +
       `<text x="17" y="10">${escapeXml(line.name)}</text></g>`,
   );
+  const empty =
+    chart.lines.length === 0
+      ? [`<text class="tick" x="${MARGIN.left + PLOT_W / 2}" y="${MARGIN.top + PLOT_H / 2}" text-anchor="middle">none</text>`]
+      : [];
   return [
     `<svg id="${chart.id}" class="chart" viewBox="0 0 ${WIDTH} ${HEIGHT}" role="img" aria-label="${escapeXml(chart.title)}">`,
     `<text class="title" x="${MARGIN.left}" y="20">${escapeXml(chart.title)} (${escapeXml(chart.unit)})</text>`,
     ...grid,
     ...marks,
     ...paths,
+    ...empty,
     ...legend,
     `</svg>`,
   ].join("\n");

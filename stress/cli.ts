@@ -4,7 +4,7 @@ import { HpaWatcher, type HpaSnapshot } from "./hpa-watch";
 import { bundleAgent, findTarget, InClusterRun } from "./job";
 import { kubeconfigPath, loadKubeConfig } from "./kube";
 import { OptionsError, parseOptions, totalSeconds, USAGE, type LoadPlan, type Options } from "./options";
-import { Progress } from "./progress";
+import { Progress, type ProgressStream } from "./progress";
 import { writeReport } from "./report";
 import { Run, type RunEvents } from "./run";
 import type { Bucket, ReplicaSample, RunResult, Series } from "./series";
@@ -87,13 +87,20 @@ async function startWatcher(target: Target, progress: Progress, snapshots: HpaSn
 }
 
 function replicaSeries(snapshots: HpaSnapshot[], startedAt: number): ReplicaSample[] {
-  return snapshots.map(({ at, ...rest }) => ({ t: Math.round((at - startedAt) / 100) / 10, ...rest }));
+  // `|| 0`: a sample a few ms before the start rounds to -0, which JSON writes as 0.
+  return snapshots.map(({ at, ...rest }) => ({ t: Math.round((at - startedAt) / 100) / 10 || 0, ...rest }));
 }
 
-export async function main(argv: string[]): Promise<void> {
+/** Where the summary (stdout) and the progress and notes (stderr) go; tests pass their own. */
+export interface Io {
+  out: NodeJS.WritableStream;
+  err: ProgressStream;
+}
+
+export async function main(argv: string[], io: Io = { out: process.stdout, err: process.stderr }): Promise<Series | undefined> {
   const options = parseOptions(argv);
   if (options.help) {
-    process.stdout.write(USAGE);
+    io.out.write(USAGE);
     return;
   }
   const target = await resolveTarget(options);
@@ -103,7 +110,7 @@ export async function main(argv: string[]): Promise<void> {
     maxRequests: options.maxRequests,
     timeoutSeconds: options.timeoutSeconds,
   };
-  const progress = new Progress(totalSeconds(plan.stages));
+  const progress = new Progress(totalSeconds(plan.stages), io.err);
   const buckets: Bucket[] = [];
   const snapshots: HpaSnapshot[] = [];
   let startedAt: number | undefined;
@@ -116,9 +123,9 @@ export async function main(argv: string[]): Promise<void> {
   });
   const watcher = await startWatcher(target, progress, snapshots);
 
-  console.error(`${target.mode} load against ${target.url}: ${plan.stages.map((s) => `${s.name} ${s.seconds}s x${s.connections}`).join(", ")}`);
+  io.err.write(`${target.mode} load against ${target.url}: ${plan.stages.map((s) => `${s.name} ${s.seconds}s x${s.connections}`).join(", ")}\n`);
   const onSigint = () => {
-    console.error("\nstopping: finishing requests in flight (Ctrl-C again to cut them)");
+    io.err.write("\nstopping: finishing requests in flight (Ctrl-C again to cut them)\n");
     runner.interrupt();
   };
   process.on("SIGINT", onSigint);
@@ -144,7 +151,8 @@ export async function main(argv: string[]): Promise<void> {
     result,
   };
   const files = await writeReport(options.out, series);
-  console.log(`\n${formatSummary(series)}\n\nreport: ${files.html}\nseries: ${files.json}, ${files.csv}`);
+  io.out.write(`\n${formatSummary(series)}\n\nreport: ${files.html}\nseries: ${files.json}, ${files.csv}\n`);
+  return series;
 }
 
 if (require.main === module) {

@@ -70,6 +70,19 @@ export class Load {
     const connections = Math.min(stage.connections, budget);
     let closed = 0;
     return new Promise((resolve, reject) => {
+      // Settles once: on the last connection closing or on autocannon's callback, whichever is first.
+      // The timer is this stage's own; the callback of a finished stage must not touch the next one's.
+      const timer = setTimeout(() => this.drainStage(), stage.seconds * 1000);
+      this.stageTimer = timer;
+      let settled = false;
+      const settle = (error?: Error) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        this.recorder.endStage();
+        if (error) reject(error);
+        else resolve();
+      };
       this.instance = autocannon(
         {
           url: this.plan.url,
@@ -93,22 +106,17 @@ export class Load {
             this.clients.push(connection);
             // setupClient runs before the connection's first write, so every request is counted.
             connection.on("request", () => this.recorder.sent());
-            // The stage ends with its last connection, not at autocannon's next 1 s tick, which
-            // would dilute the stage's rate with idle time.
+            // The stage ends with its last connection, not at autocannon's next 1 s tick (when it
+            // notices and calls back): that idle second would dilute the rate and delay the next stage.
             connection.on("done", () => {
-              if (++closed === connections) this.recorder.endStage();
+              if (++closed === connections) settle();
             });
           },
         },
-        (error) => {
-          clearTimeout(this.stageTimer);
-          if (error) reject(error instanceof Error ? error : new Error(String(error)));
-          else resolve();
-        },
+        (error) => settle(error ? (error instanceof Error ? error : new Error(String(error))) : undefined),
       );
       this.instance.on("response", (_client, status, _bytes, latency) => this.recorder.answer(status, latency));
       this.instance.on("reqError", (error) => this.recorder.failure(failureKind(error)));
-      this.stageTimer = setTimeout(() => this.drainStage(), stage.seconds * 1000);
     });
   }
 

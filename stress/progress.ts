@@ -11,6 +11,9 @@ export function formatCounts(counts: Record<string, number>, limit = 6): string 
   return shown.join(", ");
 }
 
+/** stderr, or anything writable: only a terminal (isTTY) gets the redrawn panel. */
+export type ProgressStream = NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+
 const ms = (value: number | null) => (value === null ? "-" : `${Math.round(value)}ms`);
 
 export class Progress {
@@ -25,7 +28,7 @@ export class Progress {
 
   constructor(
     private readonly totalSeconds: number,
-    private readonly stream: NodeJS.WriteStream = process.stderr,
+    private readonly stream: ProgressStream = process.stderr,
   ) {}
 
   bucket(bucket: Bucket): void {
