@@ -75,6 +75,24 @@ describe("service when Redis fails", function () {
     }
   });
 
+  it("starts before Redis does, live but not ready, and becomes ready when Redis comes up", async function () {
+    const late = await RedisServer.start();
+    await late.stop();
+    const early = await ServiceProcess.spawn({ REDIS_URL: late.url });
+    try {
+      await early.listening();
+      expect((await timed(`${early.url}/healthz`)).status).to.equal(200);
+      expect((await timed(`${early.url}/readyz`)).status).to.equal(503);
+      expect((await timed(`${early.url}/`)).status).to.equal(503);
+      await late.restart();
+      await early.ready(10_000);
+      expect((await timed(`${early.url}/`)).body).to.match(/^Hello! This page has been visited 1 times\./);
+    } finally {
+      expect(await early.stop()).to.deep.equal({ code: 0, signal: null });
+      await late.stop();
+    }
+  });
+
   it("never logs the Redis password", function () {
     expect(service.stdout).to.include('"password":"[redacted]"');
     expect(service.stdout + service.stderr).not.to.include("test-password");
