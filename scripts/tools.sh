@@ -118,12 +118,15 @@ build_metrics_server() {
   GOBIN=$1/bin go install -trimpath \
     -ldflags "-s -w -X k8s.io/client-go/pkg/version.gitVersion=$METRICS_SERVER_VERSION" \
     "sigs.k8s.io/metrics-server/cmd/metrics-server@$METRICS_SERVER_VERSION"
-  # kwokctl downloads the release's components.yaml unless given one; it keeps the RBAC, Service
-  # and APIService from it and runs the binary itself, so the Deployment is left out.
-  ms=$(module_dir "sigs.k8s.io/metrics-server@$METRICS_SERVER_VERSION")
-  mkdir -p "$1/share"
-  { cat "$ms/manifests/base/rbac.yaml"; echo '---'; cat "$ms/manifests/base/service.yaml"; echo '---'
-    cat "$ms/manifests/base/apiservice.yaml"; } > "$1/share/metrics-server.yaml"
+  # kwokctl downloads the release's components.yaml unless given one; it runs the binary itself
+  # and needs only the RBAC, Service and APIService, so the Deployment is left out.
+  # kwokctl builds a local manifest source with `kubectl kustomize`, so this is a kustomization.
+  ms=$(module_dir "sigs.k8s.io/metrics-server@$METRICS_SERVER_VERSION")/manifests/base
+  mkdir -p "$1/share/metrics-server-manifests"
+  cp "$ms/rbac.yaml" "$ms/service.yaml" "$ms/apiservice.yaml" "$1/share/metrics-server-manifests/"
+  printf '%s\n' 'apiVersion: kustomize.config.k8s.io/v1beta1' 'kind: Kustomization' \
+    'labels:' '- pairs: {k8s-app: metrics-server}' 'resources: [rbac.yaml, service.yaml, apiservice.yaml]' \
+    >"$1/share/metrics-server-manifests/kustomization.yaml"
 }
 
 # name version builder: builds once per version, logging to build.log and timing into .built.

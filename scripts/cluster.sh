@@ -1,0 +1,219 @@
+#!/usr/bin/env bash
+# A throwaway Kubernetes on loopback for the end-to-end suite: a kwok control plane run as local
+# processes (fake nodes; pod CPU/memory simulated from pod annotations and served by metrics-server)
+# and an image registry. Everything runs from the binaries scripts/tools.sh built: nothing is
+# downloaded, and the cluster has its own kubeconfig (~/.kube/config is never read or written).
+#   scripts/cluster.sh up       start (or repair after a crash); idempotent
+#   scripts/cluster.sh down     stop every process it started and remove the cluster's state
+#   scripts/cluster.sh status   what is running
+#   scripts/cluster.sh env      `export` lines for KUBECONFIG and the registry
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/env.sh
+source scripts/versions.env
+
+state=${HITCOUNTER_CLUSTER_DIR:-$HITCOUNTER_CACHE/cluster}
+name=hitcounter
+nodes=2
+kubeconfig=$state/kubeconfig
+registry_dir=$state/registry
+registry_pid=$state/registry.pid
+# kwokctl keeps its clusters here instead of ~/.kwok; it must never pick the docker runtime,
+# which pulls images, even though a Docker engine runs on this machine.
+export KWOK_WORKDIR=$state/kwok KWOK_RUNTIME=binary KWOK_KUBE_VERSION=$KUBE_VERSION
+cluster_dir=$KWOK_WORKDIR/clusters/$name
+# kwokctl runs `kubectl kustomize` from PATH whatever kubectlBinary says.
+export PATH=$PWD/.tools/bin:$PATH
+
+# Resolved into the version-keyed cache, so a cluster outlives the clone that started it.
+tool() {
+  local path
+  path=$(readlink -f ".tools/bin/$1" 2>/dev/null) && [ -e "$path" ] ||
+    { echo "missing .tools/bin/$1: run scripts/tools.sh" >&2; exit 1; }
+  echo "$path"
+}
+
+kubectl_() { "$(tool kubectl)" --kubeconfig "$kubeconfig" "$@"; }
+
+# True when the pid file names a live process whose command line contains $2: a pid reused
+# by an unrelated process after a crash does not count.
+alive() {
+  local pid
+  pid=$(cat "$1" 2>/dev/null) || return 1
+  [ -n "$pid" ] && { tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null | grep -q -- "$2"
+}
+
+stop_pid_file() {
+  local pid
+  if alive "$1" "$2"; then
+    pid=$(cat "$1")
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  rm -f "$1"
+}
+
+registry_up() {
+  alive "$registry_pid" docker-registry && return 0
+  mkdir -p "$registry_dir/storage"
+  cat >"$registry_dir/config.yml" <<EOF
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: $registry_dir/storage
+  delete:
+    enabled: true
+http:
+  addr: $REGISTRY_ADDR
+EOF
+  nohup docker-registry serve "$registry_dir/config.yml" >"$registry_dir/registry.log" 2>&1 &
+  echo $! >"$registry_pid"
+  for _ in $(seq 50); do
+    curl -fsS "http://$REGISTRY_ADDR/v2/" >/dev/null 2>&1 && return 0
+    alive "$registry_pid" docker-registry || break
+    sleep 0.2
+  done
+  echo "registry did not start; see $registry_dir/registry.log" >&2
+  tail -n 20 "$registry_dir/registry.log" >&2
+  exit 1
+}
+
+cluster_healthy() {
+  [ -f "$kubeconfig" ] && kubectl_ get --raw /readyz --request-timeout=5s >/dev/null 2>&1
+}
+
+# kwokctl starts each component in the background and writes its pid under pids/.
+component_pids() {
+  awk 1 "$cluster_dir"/pids/*.pid 2>/dev/null || true
+}
+
+cluster_down() {
+  if [ -d "$cluster_dir" ]; then
+    "$(tool kwokctl)" delete cluster --name "$name" --kubeconfig "$kubeconfig" >/dev/null 2>&1 || true
+  fi
+  # Whatever a crashed kwokctl left behind, by the pids it recorded.
+  local pid
+  for pid in $(component_pids); do kill -9 "$pid" 2>/dev/null || true; done
+  rm -rf "$cluster_dir" "$kubeconfig"
+}
+
+# kwokctl's defaults download the kubectl and metrics-server manifest and bind every component
+# to 0.0.0.0: this configuration names local files and keeps everything on loopback. The simulated
+# node metrics and annotation-driven pod usage (kwok-metrics-usage.yaml) ride along in it.
+write_config() {
+  cat >"$state/kwokctl.yaml" <<EOF
+apiVersion: config.kwok.x-k8s.io/v1alpha1
+kind: KwokctlConfiguration
+options:
+  bindAddress: 127.0.0.1
+  kubectlBinary: $(tool kubectl)
+  metricsServerManifests:
+  - $(tool metrics-server-manifests)
+---
+EOF
+  cat "$(tool kwok-metrics-usage.yaml)" >>"$state/kwokctl.yaml"
+}
+
+# Fake nodes, as `kwokctl scale node` makes them but with InternalIP 127.0.0.1 (its template uses
+# 192.0.2.x): metrics-server scrapes each node's InternalIP, and kwok answers for every node there.
+add_nodes() {
+  local i
+  for i in $(seq "$nodes"); do
+    cat <<EOF
+apiVersion: v1
+kind: Node
+metadata:
+  name: kwok-node-$i
+  annotations:
+    kwok.x-k8s.io/node: fake
+    node.alpha.kubernetes.io/ttl: "0"
+    metrics.k8s.io/resource-metrics-path: /metrics/nodes/kwok-node-$i/metrics/resource
+  labels:
+    kubernetes.io/arch: amd64
+    kubernetes.io/os: linux
+    kubernetes.io/hostname: kwok-node-$i
+    type: kwok
+spec:
+  podCIDR: 10.0.$i.0/24
+  podCIDRs: [10.0.$i.0/24]
+status:
+  addresses:
+  - {type: InternalIP, address: 127.0.0.1}
+  - {type: Hostname, address: kwok-node-$i}
+  allocatable: {cpu: "32", memory: 256Gi, pods: "110"}
+  capacity: {cpu: "32", memory: 256Gi, pods: "110"}
+  nodeInfo: {architecture: amd64, operatingSystem: linux}
+---
+EOF
+  done | kubectl_ apply -f - >/dev/null
+}
+
+cluster_up() {
+  write_config
+  "$(tool kwokctl)" create cluster --name "$name" --kubeconfig "$kubeconfig" --wait 3m \
+    --kube-authorization --kube-admission \
+    --etcd-binary "$(tool etcd)" \
+    --kube-apiserver-binary "$(tool kube-apiserver)" \
+    --kube-controller-manager-binary "$(tool kube-controller-manager)" \
+    --kube-scheduler-binary "$(tool kube-scheduler)" \
+    --kwok-controller-binary "$(tool kwok)" \
+    --enable metrics-server --metrics-server-binary "$(tool metrics-server)" \
+    --config "$state/kwokctl.yaml"
+  add_nodes
+  kubectl_ wait --for=condition=Ready node --all --timeout=120s >/dev/null
+  # An HPA reads nothing until the metrics API answers; the first scrape takes a while.
+  kubectl_ wait --for=condition=Available apiservice/v1beta1.metrics.k8s.io --timeout=180s >/dev/null
+}
+
+up() {
+  mkdir -p "$state"
+  if [ -x scripts/dockerd.sh ]; then scripts/dockerd.sh; fi
+  registry_up
+  if cluster_healthy; then
+    echo "cluster $name already up"
+  else
+    # A half-started or crashed cluster is replaced, never patched.
+    cluster_down
+    cluster_up
+  fi
+  status
+}
+
+down() {
+  cluster_down
+  stop_pid_file "$registry_pid" docker-registry
+  rm -rf "$registry_dir"
+  echo "cluster $name down"
+}
+
+status() {
+  local pid cmd
+  echo "kubeconfig: $kubeconfig"
+  if cluster_healthy; then
+    echo "apiserver:  ready ($(kubectl_ version -o json 2>/dev/null | sed -n 's/.*"gitVersion": "\(v[^"]*\)".*/\1/p' | tail -n 1))"
+    kubectl_ get nodes --no-headers 2>/dev/null | sed 's/^/node:       /'
+  else
+    echo "apiserver:  not running"
+  fi
+  # A killed process whose parent is gone can linger as a zombie (empty cmdline): not running.
+  for pid in $(component_pids); do
+    cmd=$({ tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null | cut -c1-90) || true
+    [ -n "$cmd" ] && echo "process:    $pid $cmd"
+  done
+  if alive "$registry_pid" docker-registry; then
+    echo "registry:   $REGISTRY_ADDR (pid $(cat "$registry_pid"))"
+  else
+    echo "registry:   not running"
+  fi
+}
+
+case "${1:-}" in
+  up) up ;;
+  down) down ;;
+  status) status ;;
+  env) printf 'export KUBECONFIG=%q\nexport HITCOUNTER_REGISTRY=%q\n' "$kubeconfig" "$REGISTRY_ADDR" ;;
+  *) echo "usage: $0 up|down|status|env" >&2; exit 2 ;;
+esac
