@@ -67,7 +67,8 @@ export class Load {
 
   private runStage(stage: Stage, budget: number): Promise<void> {
     this.clients = [];
-    const connections = Math.min(stage.connections, budget);
+    // autocannon itself lowers the connections to the rate, and to the budget it refuses fewer.
+    const connections = Math.min(stage.connections, budget, stage.rate ?? Infinity);
     let closed = 0;
     return new Promise((resolve, reject) => {
       // Settles once: on the last connection closing or on autocannon's callback, whichever is first.

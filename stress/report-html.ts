@@ -20,7 +20,7 @@ function bucketLine(name: string, i: number, buckets: Bucket[], value: (b: Bucke
   return { name, color: color(i), points: buckets.map((b) => [b.t, value(b)]) };
 }
 
-/** Every chart of the report, all on the same 0..xMax seconds axis. */
+/** Every chart of the report, all on the same 0..xMax seconds axis (replicas and CPU when watched). */
 export function reportCharts(series: Series): Chart[] {
   const { buckets, replicas } = series;
   const xMax = Math.max(
@@ -56,15 +56,20 @@ export function reportCharts(series: Series): Chart[] {
       "per second",
       kinds.map((kind, i) => bucketLine(kind, i + 1, buckets, (b) => b.errors[kind] ?? 0)),
     ),
-    chart("chart-replicas", "Replicas", "pods", [
-      replicaLine("current", 0, (s) => s.current),
-      replicaLine("desired", 1, (s) => s.desired, true),
-      replicaLine("ready pods", 2, (s) => s.ready.length),
-    ]),
-    chart("chart-cpu", "CPU utilisation", "% of request", [
-      replicaLine("cpu", 3, (s) => s.cpu),
-      replicaLine("target", 1, (s) => s.cpuTarget, true),
-    ]),
+    // Without a watched HPA these two would be empty frames; the page says why instead.
+    ...(replicas.length === 0
+      ? []
+      : [
+          chart("chart-replicas", "Replicas", "pods", [
+            replicaLine("current", 0, (s) => s.current),
+            replicaLine("desired", 1, (s) => s.desired, true),
+            replicaLine("ready pods", 2, (s) => s.ready.length),
+          ]),
+          chart("chart-cpu", "CPU utilisation", "% of request", [
+            replicaLine("cpu", 3, (s) => s.cpu),
+            replicaLine("target", 1, (s) => s.cpuTarget, true),
+          ]),
+        ]),
     chart(
       "chart-pods",
       "Answers by pod",

@@ -8,7 +8,6 @@ import { OptionsError } from "./options";
 export interface StackOutputs {
   appUrl?: string;
   appPortForward?: string;
-  appService?: string;
   namespace?: string;
   hpaName?: string;
 }
