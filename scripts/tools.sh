@@ -3,8 +3,9 @@
 # provider, and a kwok control plane with metrics-server. Each component lands in
 # $HITCOUNTER_CACHE/tools/<component>-<version>/ (outside the clone, so CI on this machine reuses it)
 # and is linked into .tools/bin; providers are installed as plugins into .tools/pulumi-home.
-#   scripts/tools.sh            build what is missing, link, install plugins
-#   scripts/tools.sh --status   list cached components and their build times
+#   scripts/tools.sh              build what is missing, link, install plugins
+#   scripts/tools.sh --status     list cached components and their build times
+#   scripts/tools.sh pulumi-home  print the PULUMI_HOME holding the plugins (builds nothing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -12,21 +13,15 @@ source scripts/env.sh
 source scripts/versions.env
 
 tools=$HITCOUNTER_CACHE/tools
+# The machine's Go (1.26) is at /usr/local/go, which a non-login shell may not have on PATH.
+export PATH=$PATH:/usr/local/go/bin
 # Go's caches live beside the builds so a warm machine rebuilds nothing and downloads nothing.
 export GOMODCACHE=$tools/gomod GOCACHE=$tools/gocache
 # A module that wants a newer Go must fail here, not fetch a toolchain.
 export GOTOOLCHAIN=local CGO_ENABLED=0
 jobs=${TOOLS_JOBS:-2}
-
-if [ "${1:-}" = --status ]; then
-  for stamp in "$tools"/*/.built; do
-    [ -e "$stamp" ] && echo "$(basename "$(dirname "$stamp")") built in $(cat "$stamp")s"
-  done
-  exit 0
-fi
-
-# Two cores are shared with the other tests running on this machine: builds yield to them.
-renice -n 10 -p $$ >/dev/null
+# A PULUMI_HOME per clone: the CLI only ever sees the plugins installed here from local files.
+pulumi_home=$repo/.tools/pulumi-home
 
 # Directory of MODULE@VERSION in the module cache, downloaded if needed.
 module_dir() {
@@ -156,35 +151,58 @@ build_one() {
   echo "== built $1 $2 in $((SECONDS - start))s"
 }
 
-mkdir -p "$tools"
-pids=()
-for c in "${components[@]}"; do
-  read -r name version builder <<<"$c"
-  [ -f "$tools/$name-$version/.built" ] && continue
-  echo "== building $name $version"
-  while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n || true; done
-  build_one "$name" "$version" "$builder" &
-  pids+=($!)
-done
-failed=0
-for p in "${pids[@]}"; do wait "$p" || failed=1; done
-[ "$failed" = 0 ] || { echo "!! toolchain build failed" >&2; exit 1; }
-
-# Links are rebuilt every run so a version bump never leaves an old binary on PATH.
-rm -rf .tools/bin
-mkdir -p .tools/bin
-for c in "${components[@]}"; do
-  read -r name version _ <<<"$c"
-  for f in "$tools/$name-$version"/bin/* "$tools/$name-$version"/share/*; do
-    [ -e "$f" ] && ln -s "$f" .tools/bin/
+# The whole run lives in functions, so bash has read all of this file before doing anything:
+# editing it while a long build runs cannot change what that run executes.
+build_all() {
+  mkdir -p "$tools"
+  # CI and developers share the cache on this machine: a second run waits instead of rebuilding
+  # into the same directories.
+  exec 9>"$tools/.lock"
+  flock 9
+  # Two cores are shared with the other tests running on this machine: builds yield to them.
+  renice -n 10 -p $$ >/dev/null
+  pids=()
+  for c in "${components[@]}"; do
+    read -r name version builder <<<"$c"
+    [ -f "$tools/$name-$version/.built" ] && continue
+    echo "== building $name $version"
+    while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n || true; done
+    build_one "$name" "$version" "$builder" &
+    pids+=($!)
   done
-done
+  failed=0
+  for p in "${pids[@]}"; do wait "$p" || failed=1; done
+  [ "$failed" = 0 ] || { echo "!! toolchain build failed" >&2; exit 1; }
+  flock -u 9
 
-# A PULUMI_HOME per clone: the CLI only ever sees the plugins installed here from local files.
-export PULUMI_HOME=$repo/.tools/pulumi-home PULUMI_SKIP_UPDATE_CHECK=true
-export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
-if [ ! -d "$PULUMI_HOME/plugins/resource-kubernetes-v$PULUMI_KUBERNETES_VERSION" ]; then
-  .tools/bin/pulumi plugin install resource kubernetes "$PULUMI_KUBERNETES_VERSION" \
-    --file "$tools/pulumi-kubernetes-$PULUMI_KUBERNETES_VERSION/bin/pulumi-resource-kubernetes"
-fi
-echo "== tools ready in .tools/bin ($(.tools/bin/pulumi version), kubernetes $KUBE_VERSION)"
+  # Links are rebuilt every run so a version bump never leaves an old binary on PATH.
+  rm -rf .tools/bin
+  mkdir -p .tools/bin
+  for c in "${components[@]}"; do
+    read -r name version _ <<<"$c"
+    for f in "$tools/$name-$version"/bin/* "$tools/$name-$version"/share/*; do
+      # Providers reach the CLI only as installed plugins: on PATH they would be used whatever
+      # their version, with a warning. The dynamic-provider shim is found next to the real CLI.
+      case $(basename "$f") in pulumi-resource-*) continue ;; esac
+      [ -e "$f" ] && ln -s "$f" .tools/bin/
+    done
+  done
+
+  export PULUMI_HOME=$pulumi_home PULUMI_SKIP_UPDATE_CHECK=true
+  export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+  if [ ! -x "$PULUMI_HOME/plugins/resource-kubernetes-v$PULUMI_KUBERNETES_VERSION/pulumi-resource-kubernetes" ]; then
+    .tools/bin/pulumi plugin install resource kubernetes "$PULUMI_KUBERNETES_VERSION" \
+      --file "$tools/pulumi-kubernetes-$PULUMI_KUBERNETES_VERSION/bin/pulumi-resource-kubernetes"
+  fi
+  echo "== tools ready in .tools/bin ($(.tools/bin/pulumi version), kubernetes $KUBE_VERSION)"
+}
+
+case "${1:-}" in
+  "") build_all ;;
+  --status)
+    for stamp in "$tools"/*/.built; do
+      if [ -e "$stamp" ]; then echo "$(basename "$(dirname "$stamp")") built in $(cat "$stamp")s"; fi
+    done ;;
+  pulumi-home) echo "$pulumi_home" ;;
+  *) echo "usage: $0 [--status|pulumi-home]" >&2; exit 2 ;;
+esac
