@@ -6,7 +6,7 @@
 #   scripts/cluster.sh up       start (or repair after a crash); idempotent
 #   scripts/cluster.sh down     stop every process it started and remove the cluster's state
 #   scripts/cluster.sh status   what is running
-#   scripts/cluster.sh env      `export` lines for KUBECONFIG and the registry
+#   scripts/cluster.sh env      `export` lines for KUBECONFIG and REGISTRY (host:port)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -215,6 +215,6 @@ case "${1:-}" in
   up) up ;;
   down) down ;;
   status) status ;;
-  env) printf 'export KUBECONFIG=%q\nexport HITCOUNTER_REGISTRY=%q\n' "$kubeconfig" "$REGISTRY_ADDR" ;;
+  env) printf 'export KUBECONFIG=%q\nexport REGISTRY=%q\n' "$kubeconfig" "$REGISTRY_ADDR" ;;
   *) echo "usage: $0 up|down|status|env" >&2; exit 2 ;;
 esac
