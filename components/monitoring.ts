@@ -94,7 +94,7 @@ export class Monitoring extends pulumi.ComponentResource {
       .apply(([namespace, service, deployment, hpa]) => ({ namespace, service, deployment, hpa, container: backend.container }));
 
     new k8s.apiextensions.CustomResource(
-      "hit-counter-alerts",
+      "hit-counter",
       {
         apiVersion: "monitoring.coreos.com/v1",
         kind: "PrometheusRule",

@@ -225,7 +225,7 @@ for (const [stack, expected] of Object.entries(stacks)) {
     });
 
     it("alerts on 5xx ratio, Redis errors, restarts and the HPA stuck at max", () => {
-      const rule = declaredResource(run, k8s.prometheusRule, "hit-counter-alerts");
+      const rule = declaredResource(run, k8s.prometheusRule, "hit-counter");
       const rules = rule.spec.groups[0].rules;
       expect(rules.map((r: Manifest) => r.alert)).to.deep.equal([
         "HitCounterHighErrorRatio",
