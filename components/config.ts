@@ -248,11 +248,12 @@ class ConfigReader {
 
   buildArgs(name: string): Record<string, string> {
     const entries = this.config.getObject<unknown>(name) ?? [];
+    // A value may span lines: NPM_CA_PEM carries PEM certificates (service/Dockerfile).
     const expected = "a list of NAME=value strings";
     if (!Array.isArray(entries)) throw this.invalid(name, expected, JSON.stringify(entries));
     return Object.fromEntries(
       entries.map((entry: unknown) => {
-        const match = typeof entry === "string" ? /^([A-Za-z_][A-Za-z0-9_]*)=(.+)$/.exec(entry) : null;
+        const match = typeof entry === "string" ? /^([A-Za-z_][A-Za-z0-9_]*)=(.+)$/s.exec(entry) : null;
         if (!match) throw this.invalid(name, expected, JSON.stringify(entries));
         return [match[1], match[2]];
       }),

@@ -125,10 +125,11 @@ describe("stack configuration", () => {
   });
 
   it("builds service/ for the configured platform with the build args, tagged with the stack name", async () => {
-    const run = await runProgram("dev", { config: { imageBuildArgs: ["NODE_IMAGE=node:24.11.0-alpine"] } });
+    const pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----";
+    const run = await runProgram("dev", { config: { imageBuildArgs: ["NODE_IMAGE=node:24.11.0-alpine", `NPM_CA_PEM=${pem}`] } });
     const image = declaredResource(run, "docker:index/image:Image", "hit-counter");
     expect(image.imageName).to.equal("localhost:5000/hit-counter:dev");
-    expect(image.build).to.deep.include({ platform: "linux/amd64", args: { NODE_IMAGE: "node:24.11.0-alpine" } });
+    expect(image.build).to.deep.include({ platform: "linux/amd64", args: { NODE_IMAGE: "node:24.11.0-alpine", NPM_CA_PEM: pem } });
     expect(image.build.context).to.match(/\/service$/);
     expect(image).not.to.have.property("registry");
   });
