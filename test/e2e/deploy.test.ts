@@ -10,6 +10,7 @@ import { execFileSync } from "node:child_process";
 import { PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import type { EngineEvent, OpType, Stack } from "@pulumi/pulumi/automation";
 import { expect } from "chai";
+import { HpaWatcher, type HpaSnapshot } from "../../stress/hpa-watch";
 import { eventually, LocalCluster, projectRoot } from "./support/cluster";
 import { E2eProject, type StackConfig } from "./support/workspace";
 
@@ -180,16 +181,29 @@ describe("end to end: the dev-like stack on a local cluster", function () {
     expect(panels?.length).to.be.at.least(6);
   });
 
-  it("scales out when the pods' CPU use rises above target, within its bounds", async function () {
-    // 400m of a 100m request is 400 % of the 50 % target: the HPA wants 8 and may have 4.
-    await annotateBackendPods("400m");
-    const replicas = await eventually("the HPA to scale the Deployment to maxReplicas", async () => {
-      const deployment = await cluster.apps.readNamespacedDeployment({ name: "hit-counter", namespace });
-      return deployment.spec?.replicas === 4 ? deployment.spec.replicas : undefined;
-    });
-    expect(replicas).to.equal(4);
-    const hpa = await cluster.autoscaling.readNamespacedHorizontalPodAutoscaler({ name: "hit-counter", namespace });
-    expect(hpa.status?.desiredReplicas).to.equal(4);
+  it("scales out when the pods' CPU use rises above target, within its bounds; the stress tool's watcher sees it", async function () {
+    const seen: HpaSnapshot[] = [];
+    const watcher = await HpaWatcher.connect(cluster.kubeconfig, namespace, "hit-counter", (s) => seen.push(s), () => undefined, 1000);
+    watcher.start();
+    try {
+      // 400m of a 100m request is 400 % of the 50 % target: the HPA wants 8 and may have 4.
+      await annotateBackendPods("400m");
+      const replicas = await eventually("the HPA to scale the Deployment to maxReplicas", async () => {
+        const deployment = await cluster.apps.readNamespacedDeployment({ name: "hit-counter", namespace });
+        return deployment.spec?.replicas === 4 ? deployment.spec.replicas : undefined;
+      });
+      expect(replicas).to.equal(4);
+      const hpa = await cluster.autoscaling.readNamespacedHorizontalPodAutoscaler({ name: "hit-counter", namespace });
+      expect(hpa.status?.desiredReplicas).to.equal(4);
+      await eventually("the watcher to see 4 ready pods", async () => (seen.at(-1)?.ready.length === 4 ? true : undefined), { timeoutMs: 30_000 });
+    } finally {
+      await watcher.stop();
+    }
+    // The series shows the scale-out: one replica, then the HPA asking for four. (A fresh HPA
+    // reports no status at all until its first sync, hence "first with a status".)
+    const first = seen.findIndex((s) => s.current > 0);
+    expect(seen[first]).to.include({ current: 1, cpuTarget: 50 });
+    expect(seen.slice(first).some((s) => s.desired === 4 && (s.cpu ?? 0) > 50)).to.equal(true);
   });
 
   it("a second up changes nothing, and leaves the HPA's replica count alone", async function () {
