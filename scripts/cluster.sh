@@ -72,8 +72,9 @@ EOF
   nohup docker-registry serve "$registry_dir/config.yml" >"$registry_dir/registry.log" 2>&1 &
   echo $! >"$registry_pid"
   for _ in $(seq 50); do
+    # Exited: give up. (Not `alive`: until the child has exec'd, its command line is still this script's.)
+    kill -0 "$(cat "$registry_pid")" 2>/dev/null || break
     # Alive as well as answering: another registry already on the port must not pass for ours.
-    alive "$registry_pid" docker-registry || break
     curl -fsS "http://$REGISTRY_ADDR/v2/" >/dev/null 2>&1 && alive "$registry_pid" docker-registry && return 0
     sleep 0.2
   done
