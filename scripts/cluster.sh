@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # A throwaway Kubernetes on loopback for the end-to-end suite: a kwok control plane run as local
-# processes (fake nodes; pod CPU/memory simulated from pod annotations and served by metrics-server)
-# and an image registry. Everything runs from the binaries scripts/tools.sh built: nothing is
+# processes (fake nodes; pod CPU/memory simulated from pod annotations and served by metrics-server),
+# an image registry, and a Helm chart repository serving the vendored kube-prometheus-stack. Everything runs from the binaries scripts/tools.sh built: nothing is
 # downloaded, and the cluster has its own kubeconfig (~/.kube/config is never read or written).
 #   scripts/cluster.sh up       start (or repair after a crash); idempotent
 #   scripts/cluster.sh down     stop every process it started and remove the cluster's state
 #   scripts/cluster.sh status   what is running
-#   scripts/cluster.sh env      `export` lines for KUBECONFIG and REGISTRY (host:port)
+#   scripts/cluster.sh env      `export` lines for KUBECONFIG, REGISTRY (host:port) and CHART_REPOSITORY (URL)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -18,6 +18,9 @@ nodes=2
 kubeconfig=$state/kubeconfig
 registry_dir=$state/registry
 registry_pid=$state/registry.pid
+chart_source=$PWD/../shared/thirdparty/charts/kube-prometheus-stack
+chart_repo_dir=$state/chart-repository
+chart_repo_pid=$state/chart-repository.pid
 # kwokctl keeps its clusters here instead of ~/.kwok; it must never pick the docker runtime,
 # which pulls images, even though a Docker engine runs on this machine.
 export KWOK_WORKDIR=$state/kwok KWOK_RUNTIME=binary KWOK_KUBE_VERSION=$KUBE_VERSION
@@ -80,6 +83,47 @@ EOF
   done
   echo "registry did not start; see $registry_dir/registry.log" >&2
   tail -n 20 "$registry_dir/registry.log" >&2
+  exit 1
+}
+
+# A chart repository as Helm defines one: index.yaml listing each chart version with its metadata,
+# the URL of its package (relative to the repository) and the package's sha256 digest. The package
+# is the chart directory as `helm package` lays it out (one top-level directory named after the
+# chart, .helmignore'd files left out).
+package_chart() {
+  local name version package
+  [ -f "$chart_source/Chart.yaml" ] || { echo "missing $chart_source: the vendored chart (../shared/thirdparty)" >&2; exit 1; }
+  name=$(sed -n 's/^name: *//p' "$chart_source/Chart.yaml")
+  version=$(sed -n 's/^version: *//p' "$chart_source/Chart.yaml")
+  package=$name-$version.tgz
+  rm -rf "$chart_repo_dir" && mkdir -p "$chart_repo_dir"
+  grep -v -e '^#' -e '^$' "$chart_source/.helmignore" | sed 's#/$##' >"$state/chart.helmignore"
+  tar -czf "$chart_repo_dir/$package" -C "$(dirname "$chart_source")" --owner=0 --group=0 --mode=u+w \
+    --exclude-from="$state/chart.helmignore" --transform "s#^$(basename "$chart_source")#$name#" "$(basename "$chart_source")"
+  {
+    echo "apiVersion: v1"
+    echo "entries:"
+    echo "  $name:"
+    # The entry is the chart's own metadata plus urls, digest and created, as `helm repo index` writes it.
+    sed -e '1s/^/  - /' -e '2,$s/^/    /' "$chart_source/Chart.yaml"
+    echo "    urls: [$package]"
+    echo "    digest: $(sha256sum "$chart_repo_dir/$package" | cut -d' ' -f1)"
+    echo "    created: \"$(date -u -r "$chart_source/Chart.yaml" +%Y-%m-%dT%H:%M:%SZ)\""
+    echo "generated: \"$(date -u +%Y-%m-%dT%H:%M:%SZ)\""
+  } >"$chart_repo_dir/index.yaml"
+}
+
+chart_repository_up() {
+  alive "$chart_repo_pid" "busybox httpd" && return 0
+  package_chart
+  nohup busybox httpd -f -p "$CHART_REPOSITORY_ADDR" -h "$chart_repo_dir" >"$state/chart-repository.log" 2>&1 &
+  echo $! >"$chart_repo_pid"
+  for _ in $(seq 50); do
+    kill -0 "$(cat "$chart_repo_pid")" 2>/dev/null || break
+    curl -fsS "http://$CHART_REPOSITORY_ADDR/index.yaml" >/dev/null 2>&1 && alive "$chart_repo_pid" "busybox httpd" && return 0
+    sleep 0.2
+  done
+  echo "chart repository did not start; see $state/chart-repository.log" >&2
   exit 1
 }
 
@@ -174,6 +218,7 @@ up() {
   mkdir -p "$state"
   if [ -x scripts/dockerd.sh ]; then scripts/dockerd.sh; fi
   registry_up
+  chart_repository_up
   if cluster_healthy; then
     echo "cluster $name already up"
   else
@@ -187,7 +232,8 @@ up() {
 down() {
   cluster_down
   stop_pid_file "$registry_pid" docker-registry
-  rm -rf "$registry_dir"
+  stop_pid_file "$chart_repo_pid" "busybox httpd"
+  rm -rf "$registry_dir" "$chart_repo_dir"
   echo "cluster $name down"
 }
 
@@ -210,12 +256,17 @@ status() {
   else
     echo "registry:   not running"
   fi
+  if alive "$chart_repo_pid" "busybox httpd"; then
+    echo "charts:     http://$CHART_REPOSITORY_ADDR (pid $(cat "$chart_repo_pid"))"
+  else
+    echo "charts:     not running"
+  fi
 }
 
 case "${1:-}" in
   up) up ;;
   down) down ;;
   status) status ;;
-  env) printf 'export KUBECONFIG=%q\nexport REGISTRY=%q\n' "$kubeconfig" "$REGISTRY_ADDR" ;;
+  env) printf 'export KUBECONFIG=%q\nexport REGISTRY=%q\nexport CHART_REPOSITORY=%q\n' "$kubeconfig" "$REGISTRY_ADDR" "http://$CHART_REPOSITORY_ADDR" ;;
   *) echo "usage: $0 up|down|status|env" >&2; exit 2 ;;
 esac

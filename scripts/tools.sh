@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Builds the offline end-to-end toolchain from the Go module proxy: the Pulumi CLI, the Kubernetes
-# provider, and a kwok control plane with metrics-server. Each component lands in
+# Builds the offline end-to-end toolchain from the Go module proxy: the Pulumi CLI and its Node
+# language host, the Kubernetes and Docker providers, the Docker Compose CLI plugin, and a kwok control
+# plane with metrics-server. The modules the proxy refuses (the language host, the Docker provider) are
+# built from ../shared/thirdparty/src; their dependencies still come from the proxy. Each component lands in
 # $HITCOUNTER_CACHE/tools/<component>-<version>/ (outside the clone, so CI on this machine reuses it)
 # and is linked into .tools/bin; providers are installed as plugins into .tools/pulumi-home.
 #   scripts/tools.sh              build what is missing, link, install plugins
@@ -22,6 +24,7 @@ export GOTOOLCHAIN=local CGO_ENABLED=0
 jobs=${TOOLS_JOBS:-2}
 # A PULUMI_HOME per clone: the CLI only ever sees the plugins installed here from local files.
 pulumi_home=$repo/.tools/pulumi-home
+thirdparty=$repo/../shared/thirdparty
 
 # Directory of MODULE@VERSION in the module cache, downloaded if needed.
 module_dir() {
@@ -39,6 +42,15 @@ copy_module() {
   chmod -R u+w "$2"
 }
 
+# A writable copy of a vendored source tree; missing ../shared fails here, not halfway through a build.
+copy_thirdparty() {
+  [ -d "$thirdparty/$1" ] || { echo "missing $thirdparty/$1 (the vendored third-party sources)" >&2; return 1; }
+  rm -rf "$2"
+  mkdir -p "$(dirname "$2")"
+  cp -a "$thirdparty/$1" "$2"
+  chmod -R u+w "$2"
+}
+
 build_pulumi() {
   local src=$1/src
   copy_module "github.com/pulumi/pulumi/pkg/v3@v$PULUMI_VERSION" "$src/pkg"
@@ -49,6 +61,43 @@ build_pulumi() {
     -o "$1/bin/pulumi" ./cmd/pulumi)
   # Dynamic providers run through this bundled shim, which the CLI looks for next to itself.
   install -m 0755 "$src/sdk/nodejs/dist/pulumi-resource-pulumi-nodejs" "$1/bin/"
+}
+
+# The module's replaces point into the pulumi monorepo; the served pkg and sdk releases of the CLI's
+# version take their place.
+build_pulumi_language_nodejs() {
+  local src=$1/src
+  copy_thirdparty src/pulumi-language-nodejs "$src"
+  (cd "$src" &&
+    go mod edit -dropreplace github.com/pulumi/pulumi/pkg/v3 -dropreplace github.com/pulumi/pulumi/sdk/v3 \
+      -require "github.com/pulumi/pulumi/pkg/v3@v$PULUMI_VERSION" \
+      -require "github.com/pulumi/pulumi/sdk/v3@v$PULUMI_VERSION" &&
+    go mod tidy &&
+    go build -mod=mod -trimpath -tags osusergo,grpcnotrace \
+      -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION" \
+      -o "$1/bin/pulumi-language-nodejs" .)
+}
+
+build_pulumi_docker() {
+  local src=$1/src cmd
+  # provider/go.mod replaces the bridged Terraform provider with ../upstream, so both are copied.
+  copy_thirdparty src/pulumi-docker "$src"
+  cmd=$src/provider/cmd/pulumi-resource-docker
+  (cd "$cmd" && VERSION=$PULUMI_DOCKER_VERSION go run -mod=mod ./generate.go)
+  (cd "$src/provider" && go build -mod=mod -trimpath \
+    -ldflags "-s -w -X github.com/pulumi/pulumi-docker/provider/v4/pkg/version.Version=$PULUMI_DOCKER_VERSION" \
+    -o "$1/bin/pulumi-resource-docker" ./cmd/pulumi-resource-docker)
+}
+
+build_docker_compose() {
+  local src=$1/src
+  copy_module "github.com/docker/compose/v2@$DOCKER_COMPOSE_VERSION" "$src"
+  # Docker finds CLI plugins only under its config directory (or system ones), so the plugin gets a
+  # config directory of its own: DOCKER_CONFIG=.tools/docker.
+  mkdir -p "$1/docker/cli-plugins"
+  (cd "$src" && go build -mod=mod -trimpath \
+    -ldflags "-s -w -X github.com/docker/compose/v2/internal.Version=$DOCKER_COMPOSE_VERSION" \
+    -o "$1/docker/cli-plugins/docker-compose" ./cmd)
 }
 
 build_pulumi_kubernetes() {
@@ -132,6 +181,9 @@ components=(
   "metrics-server $METRICS_SERVER_VERSION build_metrics_server"
   "pulumi $PULUMI_VERSION build_pulumi"
   "pulumi-kubernetes $PULUMI_KUBERNETES_VERSION build_pulumi_kubernetes"
+  "pulumi-language-nodejs $PULUMI_VERSION build_pulumi_language_nodejs"
+  "pulumi-docker $PULUMI_DOCKER_VERSION build_pulumi_docker"
+  "docker-compose $DOCKER_COMPOSE_VERSION build_docker_compose"
 )
 
 build_one() {
@@ -149,6 +201,11 @@ build_one() {
   rm -rf "$dir/src"
   echo $((SECONDS - start)) >"$dir/.built"
   echo "== built $1 $2 in $((SECONDS - start))s"
+}
+
+install_plugin() {
+  [ -x "$PULUMI_HOME/plugins/resource-$1-v$2/pulumi-resource-$1" ] && return 0
+  .tools/bin/pulumi plugin install resource "$1" "$2" --file "$tools/pulumi-$1-$2/bin/pulumi-resource-$1"
 }
 
 # The whole run lives in functions, so bash has read all of this file before doing anything:
@@ -176,8 +233,9 @@ build_all() {
   flock -u 9
 
   # Links are rebuilt every run so a version bump never leaves an old binary on PATH.
-  rm -rf .tools/bin
-  mkdir -p .tools/bin
+  rm -rf .tools/bin .tools/docker
+  mkdir -p .tools/bin .tools/docker
+  ln -s "$tools/docker-compose-$DOCKER_COMPOSE_VERSION/docker/cli-plugins" .tools/docker/
   for c in "${components[@]}"; do
     read -r name version _ <<<"$c"
     for f in "$tools/$name-$version"/bin/* "$tools/$name-$version"/share/*; do
@@ -190,10 +248,8 @@ build_all() {
 
   export PULUMI_HOME=$pulumi_home PULUMI_SKIP_UPDATE_CHECK=true
   export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
-  if [ ! -x "$PULUMI_HOME/plugins/resource-kubernetes-v$PULUMI_KUBERNETES_VERSION/pulumi-resource-kubernetes" ]; then
-    .tools/bin/pulumi plugin install resource kubernetes "$PULUMI_KUBERNETES_VERSION" \
-      --file "$tools/pulumi-kubernetes-$PULUMI_KUBERNETES_VERSION/bin/pulumi-resource-kubernetes"
-  fi
+  install_plugin kubernetes "$PULUMI_KUBERNETES_VERSION"
+  install_plugin docker "$PULUMI_DOCKER_VERSION"
   echo "== tools ready in .tools/bin ($(.tools/bin/pulumi version), kubernetes $KUBE_VERSION)"
 }
 

@@ -205,9 +205,9 @@ for (const [stack, expected] of Object.entries(stacks)) {
       }
     });
 
-    it("installs kube-prometheus-stack 81.4.5 as a Helm release whose Prometheus selects our ServiceMonitor", () => {
+    it("installs kube-prometheus-stack 88.5.3 as a Helm release whose Prometheus selects our ServiceMonitor", () => {
       const release = declaredResource(run, k8s.release, "kube-prometheus-stack");
-      expect(release).to.deep.include({ chart: "kube-prometheus-stack", version: "81.4.5", namespace: "monitoring" });
+      expect(release).to.deep.include({ chart: "kube-prometheus-stack", version: "88.5.3", namespace: "monitoring" });
       expect(release.repositoryOpts).to.deep.equal({ repo: "https://prometheus-community.github.io/helm-charts" });
       const prometheus = release.values.prometheus.prometheusSpec;
       // nil selectors that do not fall back to the chart's `release` label select every object in every namespace.

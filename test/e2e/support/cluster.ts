@@ -1,12 +1,12 @@
-// The local kwok cluster and registry that scripts/cluster.sh runs, seen from the suite: its
-// kubeconfig, typed API clients, and polling for the state a test waits on.
+// The local kwok cluster, registry and chart repository that scripts/cluster.sh runs, seen from the
+// suite: its kubeconfig, typed API clients, and polling for the state a test waits on.
 import { execFileSync } from "node:child_process";
 import * as path from "node:path";
 import * as k8s from "@kubernetes/client-node";
 
 export const projectRoot = path.join(__dirname, "..", "..", "..");
 
-/** `scripts/cluster.sh env` prints `export NAME=value` lines: the kubeconfig and the registry. */
+/** `scripts/cluster.sh env` prints `export NAME=value` lines: the kubeconfig, the registry and the chart repository. */
 function clusterEnv(): Record<string, string> {
   const out = execFileSync(path.join(projectRoot, "scripts", "cluster.sh"), ["env"], { encoding: "utf8" });
   return Object.fromEntries(
@@ -17,6 +17,7 @@ function clusterEnv(): Record<string, string> {
 export class LocalCluster {
   readonly kubeconfig: string;
   readonly registry: string;
+  readonly chartRepository: string;
   readonly core: k8s.CoreV1Api;
   readonly apps: k8s.AppsV1Api;
   readonly autoscaling: k8s.AutoscalingV2Api;
@@ -26,9 +27,12 @@ export class LocalCluster {
 
   constructor() {
     const env = clusterEnv();
-    if (!env.KUBECONFIG || !env.REGISTRY) throw new Error("scripts/cluster.sh env printed no KUBECONFIG or REGISTRY: run `npm run cluster:up`");
+    if (!env.KUBECONFIG || !env.REGISTRY || !env.CHART_REPOSITORY) {
+      throw new Error("scripts/cluster.sh env printed no KUBECONFIG, REGISTRY or CHART_REPOSITORY: run `npm run cluster:up`");
+    }
     this.kubeconfig = env.KUBECONFIG;
     this.registry = env.REGISTRY;
+    this.chartRepository = env.CHART_REPOSITORY;
     const config = new k8s.KubeConfig();
     config.loadFromFile(this.kubeconfig);
     this.core = config.makeApiClient(k8s.CoreV1Api);

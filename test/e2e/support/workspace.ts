@@ -1,24 +1,28 @@
-// A throwaway copy of the project driven through the Automation API: the real Pulumi CLI (built by
-// scripts/tools.sh), a file state backend and passphrase secrets in a temp dir, and the program run
-// inline (no Node language host can be built offline; the CLI talks to this process instead).
-import { execFileSync } from "node:child_process";
+// A throwaway copy of the project, as a user's checkout: the real Pulumi CLI and plugins built by
+// scripts/tools.sh, a Pulumi home and file state backend of its own in a temp dir, passphrase
+// secrets. Driven either as a user drives it (`cli()`: the `pulumi` binary, whose language host
+// runs index.ts) or through an Automation API inline program (`stack()`), for the steps that need
+// a program object in this process.
+import { execFile, execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { promisify } from "node:util";
 import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 import { projectRoot } from "./cluster";
 
 const toolsBin = path.join(projectRoot, ".tools", "bin");
 
-/** What the project copy holds: the program and the service it builds, nothing generated. */
-const copied = ["Pulumi.yaml", "package.json", "tsconfig.json", "index.ts", "components", "service"];
+/** What the project copy holds: the program, its stack files and the service it builds, nothing generated. */
+const copied = ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "package.json", "tsconfig.json", "index.ts", "components", "service"];
 const skipped = new Set(["node_modules", "dist"]);
 
 export type StackConfig = Record<string, string | number | boolean | string[]>;
 
 export class E2eProject {
   readonly dir: string;
-  private readonly state: string;
+  readonly state: string;
+  private readonly home: string;
 
   private constructor(
     readonly root: string,
@@ -26,6 +30,7 @@ export class E2eProject {
   ) {
     this.dir = path.join(root, "project");
     this.state = path.join(root, "state");
+    this.home = path.join(root, "pulumi-home");
   }
 
   /** Copies the project into a temp dir, so a test may edit the service's code without touching the clone. */
@@ -40,10 +45,18 @@ export class E2eProject {
     }
     // The program's imports, and the dynamic provider host the CLI starts in this directory.
     fs.symlinkSync(path.join(projectRoot, "node_modules"), path.join(project.dir, "node_modules"));
+    // Credentials and stack selection stay in this home; the plugins are the ones tools.sh installed.
+    fs.mkdirSync(project.home);
+    fs.symlinkSync(path.join(pulumiHome(), "plugins"), path.join(project.home, "plugins"));
     return project;
   }
 
-  /** A stack of this copy with `config` (keys without the project prefix) over Pulumi.yaml's defaults. */
+  /** The `pulumi` binary in the project copy, as a user runs it (after `pulumi login`). */
+  cli(): PulumiCli {
+    return new PulumiCli(this.dir, this.env());
+  }
+
+  /** An inline-program stack of this copy with `config` (keys without the project prefix) over Pulumi.yaml's defaults. */
   async stack(name: string, config: StackConfig): Promise<Stack> {
     // The copy's program, so it builds the copy's service/ (which a test may edit).
     const program = (await import(path.join(this.dir, "components", "stack.ts"))) as typeof import("../../../components/stack");
@@ -51,7 +64,7 @@ export class E2eProject {
       workDir: this.dir,
       program: async () => program.deployHitCounter(),
       pulumiCommand: await PulumiCommand.get({ root: path.dirname(toolsBin) }),
-      envVars: this.env(),
+      envVars: { ...this.env(), PULUMI_BACKEND_URL: `file://${this.state}` },
     });
     const stack = await Stack.createOrSelect(name, workspace);
     await this.configure(stack, config);
@@ -69,8 +82,8 @@ export class E2eProject {
   private env(): Record<string, string> {
     return {
       PATH: `${toolsBin}:${process.env.PATH ?? ""}`,
-      PULUMI_HOME: pulumiHome(),
-      PULUMI_BACKEND_URL: `file://${this.state}`,
+      HOME: process.env.HOME ?? os.homedir(),
+      PULUMI_HOME: this.home,
       PULUMI_CONFIG_PASSPHRASE: "e2e-only-passphrase",
       PULUMI_SKIP_UPDATE_CHECK: "true",
       PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
@@ -80,6 +93,42 @@ export class E2eProject {
 
   remove(): void {
     fs.rmSync(this.root, { recursive: true, force: true });
+  }
+}
+
+/** One `pulumi` command's output and how long it took. */
+export interface CliRun {
+  stdout: string;
+  stderr: string;
+  seconds: number;
+}
+
+export class PulumiCli {
+  constructor(
+    readonly cwd: string,
+    private readonly env: Record<string, string>,
+  ) {}
+
+  /** Runs `pulumi <args>`; rejects with the command, its exit code and its output when it fails. */
+  async run(...args: string[]): Promise<CliRun> {
+    const started = performance.now();
+    try {
+      const { stdout, stderr } = await promisify(execFile)(path.join(toolsBin, "pulumi"), [...args, "--non-interactive"], {
+        cwd: this.cwd,
+        env: this.env,
+        encoding: "utf8",
+        maxBuffer: 64 * 1024 * 1024,
+      });
+      return { stdout, stderr, seconds: (performance.now() - started) / 1000 };
+    } catch (error) {
+      const failed = error as { code?: number; stdout?: string; stderr?: string };
+      throw new Error(`pulumi ${args.join(" ")} exited ${failed.code}:\n${failed.stderr ?? ""}\n${(failed.stdout ?? "").slice(-4000)}`, { cause: error });
+    }
+  }
+
+  /** `pulumi <args> --json`, parsed. */
+  async json<T>(...args: string[]): Promise<T> {
+    return JSON.parse((await this.run(...args, "--json")).stdout) as T;
   }
 }
 
