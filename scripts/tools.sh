@@ -63,6 +63,15 @@ build_pulumi() {
   install -m 0755 "$src/sdk/nodejs/dist/pulumi-resource-pulumi-nodejs" "$1/bin/"
 }
 
+# A provider whose source is in $1/src/provider: DIR NAME VERSION MODULE. Its main.go embeds
+# schema-embed.json, which upstream generates at build time and never commits.
+build_provider() {
+  local cmd=cmd/pulumi-resource-$2
+  (cd "$1/src/provider/$cmd" && VERSION=$3 go run -mod=mod ./generate.go)
+  (cd "$1/src/provider" && go build -mod=mod -trimpath -ldflags "-s -w -X $4/pkg/version.Version=$3" \
+    -o "$1/bin/pulumi-resource-$2" "./$cmd")
+}
+
 # The module's replaces point into the pulumi monorepo; the served pkg and sdk releases of the CLI's
 # version take their place.
 build_pulumi_language_nodejs() {
@@ -79,14 +88,9 @@ build_pulumi_language_nodejs() {
 }
 
 build_pulumi_docker() {
-  local src=$1/src cmd
   # provider/go.mod replaces the bridged Terraform provider with ../upstream, so both are copied.
-  copy_thirdparty src/pulumi-docker "$src"
-  cmd=$src/provider/cmd/pulumi-resource-docker
-  (cd "$cmd" && VERSION=$PULUMI_DOCKER_VERSION go run -mod=mod ./generate.go)
-  (cd "$src/provider" && go build -mod=mod -trimpath \
-    -ldflags "-s -w -X github.com/pulumi/pulumi-docker/provider/v4/pkg/version.Version=$PULUMI_DOCKER_VERSION" \
-    -o "$1/bin/pulumi-resource-docker" ./cmd/pulumi-resource-docker)
+  copy_thirdparty src/pulumi-docker "$1/src"
+  build_provider "$1" docker "$PULUMI_DOCKER_VERSION" github.com/pulumi/pulumi-docker/provider/v4
 }
 
 build_docker_compose() {
@@ -101,15 +105,9 @@ build_docker_compose() {
 }
 
 build_pulumi_kubernetes() {
-  local src=$1/src cmd
-  copy_module "github.com/pulumi/pulumi-kubernetes/provider/v4@$PULUMI_KUBERNETES_MODULE_VERSION" "$src/provider"
-  copy_module "github.com/pulumi/pulumi-kubernetes/sdk/v4@v$PULUMI_KUBERNETES_VERSION" "$src/sdk"
-  cmd=$src/provider/cmd/pulumi-resource-kubernetes
-  # main.go embeds schema-embed.json, which upstream generates at build time and never commits.
-  (cd "$cmd" && VERSION=$PULUMI_KUBERNETES_VERSION go run -mod=mod ./generate.go)
-  (cd "$src/provider" && go build -mod=mod -trimpath \
-    -ldflags "-s -w -X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$PULUMI_KUBERNETES_VERSION" \
-    -o "$1/bin/pulumi-resource-kubernetes" ./cmd/pulumi-resource-kubernetes)
+  copy_module "github.com/pulumi/pulumi-kubernetes/provider/v4@$PULUMI_KUBERNETES_MODULE_VERSION" "$1/src/provider"
+  copy_module "github.com/pulumi/pulumi-kubernetes/sdk/v4@v$PULUMI_KUBERNETES_VERSION" "$1/src/sdk"
+  build_provider "$1" kubernetes "$PULUMI_KUBERNETES_VERSION" github.com/pulumi/pulumi-kubernetes/provider/v4
 }
 
 build_kubernetes() {
