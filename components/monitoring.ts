@@ -58,8 +58,9 @@ export class Monitoring extends pulumi.ComponentResource {
       "path" in settings.chart
         ? { chart: settings.chart.path }
         : { chart: "kube-prometheus-stack", version: settings.chart.version, repositoryOpts: { repo: settings.chart.repository } };
-    // A Release, not helm.v4.Chart: the admission webhook's certificates come from hook Jobs, which
-    // only a Release runs. The CRDs come with the chart, so objects of those kinds depend on it.
+    // A Release, not helm.v4.Chart: Helm's own install (hooks included, `helm list` and `helm
+    // rollback` work), where helm.v4.Chart only renders templates and skips hooks. The CRDs come
+    // with the chart, so objects of those kinds depend on it.
     const release = new k8s.helm.v3.Release(
       releaseName,
       {

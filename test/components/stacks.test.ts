@@ -217,6 +217,12 @@ for (const [stack, expected] of Object.entries(stacks)) {
       expect(release.values.grafana.admin).to.deep.equal({ existingSecret: "grafana-admin", userKey: "admin-user", passwordKey: "admin-password" });
     });
 
+    it("installs the chart without its admission webhook, so no hook Job has to pull an image", () => {
+      const release = declaredResource(run, k8s.release, "kube-prometheus-stack");
+      // The webhook off alone would leave the operator serving TLS for nothing; both go together.
+      expect(release.values.prometheusOperator).to.deep.equal({ admissionWebhooks: { enabled: false }, tls: { enabled: false } });
+    });
+
     it("scrapes /metrics from the backend Service's http port every 15 s", () => {
       const monitor = declaredResource(run, k8s.serviceMonitor, "hit-counter");
       expect(backendService.metadata.labels).to.include(monitor.spec.selector.matchLabels);
