@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Debian packages the tests need: a real redis-server, a Docker engine, a registry on loopback,
 # debootstrap for the stand-in base images, Chromium for the report screenshot check, curl for
-# the cluster script's registry health check, busybox for its httpd (the local chart repository).
+# the cluster script's registry health check, busybox for its httpd (the local chart repository),
+# wrk for the benchmark (npm run bench:service).
 set -euo pipefail
-packages=(redis-server docker.io docker-registry debootstrap chromium iproute2 ca-certificates curl busybox)
+packages=(redis-server docker.io docker-registry debootstrap chromium iproute2 ca-certificates curl busybox wrk)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

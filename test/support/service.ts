@@ -12,6 +12,8 @@ export interface SpawnOptions {
    * TypeScript sources through tsx: what the image runs, and what a benchmark should measure.
    */
   compiled?: boolean;
+  /** Node's own flags, before the script (e.g. --cpu-prof for a profile). */
+  nodeArgs?: string[];
 }
 
 export interface Exit {
@@ -42,7 +44,7 @@ export class ServiceProcess {
    */
   static async spawn(env: Record<string, string> = {}, options: SpawnOptions = {}): Promise<ServiceProcess> {
     const port = env.PORT === undefined ? await freePort() : Number(env.PORT);
-    const args = options.compiled ? ["dist/server.js"] : ["--import", "tsx", "src/server.ts"];
+    const args = [...(options.nodeArgs ?? []), ...(options.compiled ? ["dist/server.js"] : ["--import", "tsx", "src/server.ts"])];
     const child = spawn(process.execPath, args, {
       cwd: serviceDir,
       env: { PATH: process.env.PATH ?? "", LOG_LEVEL: "warn", PORT: String(port), ...env },
