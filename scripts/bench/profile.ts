@@ -22,6 +22,10 @@ interface ProfileNode {
 interface Profile {
   nodes: ProfileNode[];
   samples: number[];
+  /** Microseconds between samples; the first is from startTime. */
+  timeDeltas: number[];
+  startTime: number;
+  endTime: number;
 }
 
 /** The package a script belongs to (node_modules/<name> or @scope/name), "service" or "node". */
@@ -61,18 +65,24 @@ async function main(): Promise<void> {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const byPackage = new Map<string, number>();
   const byFunction = new Map<string, number>();
-  for (const id of profile.samples) {
+  // Only the measured load: the service stops right after it, so that is the profile's last
+  // `duration` seconds; start-up (module loading) and idle time are left out.
+  const loadStart = profile.endTime - duration * 1e6;
+  let time = profile.startTime;
+  let total = 0;
+  for (const [i, id] of profile.samples.entries()) {
+    time += profile.timeDeltas[i];
     const frame = byId.get(id)?.callFrame;
-    if (!frame) continue;
+    if (!frame || time < loadStart || frame.functionName === "(idle)") continue;
+    total++;
     const pkg = packageOf(frame.url);
     byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + 1);
     const fn = `${frame.functionName || "(anonymous)"}  ${pkg}${frame.url && !frame.url.startsWith("node:") ? `:${frame.lineNumber + 1}` : ""}`;
     byFunction.set(fn, (byFunction.get(fn) ?? 0) + 1);
   }
-  const total = profile.samples.length;
-  console.log(`\nself time by package (${total} samples):`);
+  console.log(`\nbusy self time by package (${total} samples):`);
   console.log(top(byPackage, total, 12).join("\n"));
-  console.log("\nself time by function:");
+  console.log("\nbusy self time by function:");
   console.log(top(byFunction, total, 25).join("\n"));
   console.log(`\nprofile: ${path.join(dir, file)} (open it in Chrome DevTools' Performance panel)`);
 }
