@@ -1,8 +1,6 @@
 // The service as Koa middleware, composed in order: measure, drain, handle errors, route.
 // Everything a request can run into is decided here; server.ts only wires processes and signals.
-import http from "node:http";
 import Koa, { HttpError, type Context, type Middleware } from "koa";
-import { Router } from "@koa/router";
 import type { Logger } from "./log";
 import type { Metrics } from "./metrics";
 import { StoreUnavailableError, type RedisStore } from "./store";
@@ -18,28 +16,57 @@ export interface AppDeps {
 }
 
 export function createApp(deps: AppDeps): Koa {
-  // Every method Node parses, so a known path asked with any other method gets 405 + Allow
-  // rather than the router's 501 for methods it was not told about.
-  const router = new Router({ methods: http.METHODS });
-  router.get("/", countHit(deps));
-  router.get("/healthz", (ctx) => {
-    ctx.body = "ok";
-  });
-  router.get("/readyz", readiness(deps));
-  router.get("/metrics", async (ctx) => {
-    ctx.type = deps.metrics.registry.contentType;
-    ctx.body = await deps.metrics.registry.metrics();
-  });
+  const routes = new Map<string, Middleware>([
+    ["/", countHit(deps)],
+    [
+      "/healthz",
+      (ctx) => {
+        ctx.body = "ok";
+      },
+    ],
+    ["/readyz", readiness(deps)],
+    [
+      "/metrics",
+      async (ctx) => {
+        ctx.type = deps.metrics.registry.contentType;
+        ctx.body = await deps.metrics.registry.metrics();
+      },
+    ],
+  ]);
 
   const app = new Koa();
   app.use(recordRequest(deps.metrics, deps.log));
   app.use(closeConnectionsWhileDraining(deps.draining));
   app.use(handleErrors(deps.log));
-  app.use(router.routes());
-  app.use(router.allowedMethods());
+  app.use(route(routes));
   // Errors that escape the middleware above (a client hanging up mid-response) end up here.
   app.on("error", (error: Error) => deps.log.error({ err: error }, "response failed"));
   return app;
+}
+
+const allowed = "HEAD, GET";
+
+/**
+ * Four fixed GET routes need no router: a map lookup, matched as @koa/router matched them (case
+ * and a trailing slash ignored). Another method on a known path: 405 with Allow (OPTIONS: 200 with
+ * Allow); an unknown path falls through to Koa's 404. The matched path is the route's label.
+ */
+function route(routes: Map<string, Middleware>): Middleware {
+  return (ctx, next) => {
+    let path = ctx.path.toLowerCase();
+    if (path.length > 1 && path.endsWith("/")) path = path.slice(0, -1);
+    const handler = routes.get(path);
+    if (!handler) return next();
+    ctx.state.route = path;
+    if (ctx.method === "GET" || ctx.method === "HEAD") return handler(ctx, next);
+    ctx.set("Allow", allowed);
+    if (ctx.method === "OPTIONS") {
+      ctx.status = 200;
+      ctx.body = "";
+    } else {
+      ctx.status = 405;
+    }
+  };
 }
 
 /** GET /: one INCR, and the value it returned, as HTML or, when asked for, JSON. */
@@ -47,7 +74,7 @@ function countHit({ store, hostname }: AppDeps): Middleware {
   return async (ctx) => {
     ctx.set("Cache-Control", "no-store");
     ctx.vary("Accept");
-    // The router answers HEAD with the GET handler; a HEAD is not a visit, so it must not count.
+    // HEAD runs the GET handler (route()); a HEAD is not a visit, so it must not count.
     if (ctx.method === "HEAD") {
       ctx.status = 200;
       ctx.type = "html";
@@ -93,12 +120,8 @@ function recordRequest(metrics: Metrics, log: Logger): Middleware {
   };
 }
 
-// @koa/router keeps the layers whose path matched, also when the method did not (a 405):
-// their pattern is the label. Anything else is one bucket, whatever the URL was.
 function routeOf(ctx: Context): string {
-  const layers: { path: string | RegExp; methods: string[] }[] | undefined = ctx.matched;
-  const route = layers?.find((layer) => layer.methods.length > 0)?.path;
-  return typeof route === "string" ? route : "unmatched";
+  return typeof ctx.state.route === "string" ? ctx.state.route : "unmatched";
 }
 
 /** The one place errors become responses: Redis trouble is a 503, anything unexpected a bare 500. */

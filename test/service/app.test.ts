@@ -94,7 +94,13 @@ describe("service HTTP surface", function () {
     }
     const metricsPost = await fetch(`${app.url}/metrics`, { method: "POST" });
     expect(metricsPost.status).to.equal(405);
+    const options = await fetch(`${app.url}/`, { method: "OPTIONS" });
+    expect([options.status, options.headers.get("allow"), await options.text()]).to.deep.equal([200, "HEAD, GET", ""]);
     expect(await redis.cli("EXISTS", "hits")).to.equal("0");
+  });
+
+  it("matches a route whatever its case and with a trailing slash", async function () {
+    expect([(await fetch(`${app.url}/HealthZ/`)).status, (await fetch(`${app.url}/readyz/`)).status]).to.deep.equal([200, 200]);
   });
 
   it("is live and ready while Redis answers, and not ready once shutdown begins", async function () {
