@@ -71,23 +71,34 @@ function route(routes: Map<string, Middleware>): Middleware {
 
 /** GET /: one INCR, and the value it returned, as HTML or, when asked for, JSON. */
 function countHit({ store, hostname }: AppDeps): Middleware {
+  const escapedHostname = escapeHtml(hostname);
   return async (ctx) => {
     ctx.set("Cache-Control", "no-store");
-    ctx.vary("Accept");
+    ctx.set("Vary", "Accept");
     // HEAD runs the GET handler (route()); a HEAD is not a visit, so it must not count.
     if (ctx.method === "HEAD") {
       ctx.status = 200;
-      ctx.type = "html";
+      ctx.set("Content-Type", htmlType);
       return;
     }
     const hits = await store.increment();
-    if (ctx.accepts("html", "json") === "json") {
+    if (prefersJson(ctx)) {
       ctx.body = { hits, pod: hostname };
     } else {
-      ctx.type = "html";
-      ctx.body = `Hello! This page has been visited ${hits} times. Served by pod: <b>${escapeHtml(hostname)}</b>`;
+      ctx.set("Content-Type", htmlType);
+      ctx.body = `Hello! This page has been visited ${hits} times. Served by pod: <b>${escapedHostname}</b>`;
     }
   };
+}
+
+// Set as a header rather than `ctx.type = "html"`, which looks the type up on every request.
+const htmlType = "text/html; charset=utf-8";
+
+// JSON only when the client prefers it over HTML. Most clients send no Accept header or `*/*`, which
+// mean HTML: those skip the content negotiation.
+function prefersJson(ctx: Context): boolean {
+  const accept = ctx.get("Accept");
+  return accept !== "" && accept !== "*/*" && ctx.accepts("html", "json") === "json";
 }
 
 /** GET /readyz: take traffic only if Redis answers and we are not shutting down. */
@@ -116,7 +127,8 @@ function recordRequest(metrics: Metrics, log: Logger): Middleware {
     const seconds = (performance.now() - started) / 1000;
     const route = routeOf(ctx);
     metrics.observeRequest(ctx.method, route, ctx.status, seconds);
-    log.debug({ method: ctx.method, path: ctx.path, route, status: ctx.status, ms: seconds * 1000 }, "request");
+    // Guarded: the line's object would be built for nothing at the default level.
+    if (log.isLevelEnabled("debug")) log.debug({ method: ctx.method, path: ctx.path, route, status: ctx.status, ms: seconds * 1000 }, "request");
   };
 }
 
