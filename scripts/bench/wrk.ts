@@ -44,9 +44,10 @@ function parse(report: string): Omit<WrkResult, "clientCore"> {
     return Number(match[1]);
   };
   const latencyMs = (percentile: string) => {
-    const match = new RegExp(`^\\s+${percentile}%\\s+([\\d.]+)(us|ms|s)$`, "m").exec(report);
+    // wrk pads the value, so a line may end in spaces.
+    const match = new RegExp(`^\\s+${percentile}%\\s+([\\d.]+)(us|ms|s|m)\\s*$`, "m").exec(report);
     if (!match) throw new Error(`unexpected wrk report (no ${percentile}% latency):\n${report}`);
-    return Number(match[1]) * { us: 0.001, ms: 1, s: 1000 }[match[2] as "us" | "ms" | "s"];
+    return Number(match[1]) * { us: 0.001, ms: 1, s: 1000, m: 60_000 }[match[2] as "us" | "ms" | "s" | "m"];
   };
   const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(report);
   return {
