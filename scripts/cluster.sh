@@ -18,6 +18,7 @@ nodes=2
 kubeconfig=$state/kubeconfig
 registry_dir=$state/registry
 registry_pid=$state/registry.pid
+fake_node_annotation=kwok.x-k8s.io/node=fake
 chart_source=$PWD/../shared/thirdparty/charts/kube-prometheus-stack
 chart_repo_dir=$state/chart-repository
 chart_repo_pid=$state/chart-repository.pid
@@ -149,6 +150,8 @@ cluster_down() {
 # kwokctl's defaults download the kubectl and metrics-server manifest and bind every component
 # to 0.0.0.0: this configuration names local files and keeps everything on loopback. The simulated
 # node metrics and annotation-driven pod usage (kwok-metrics-usage.yaml) ride along in it.
+# kwok-controller manages only the nodes annotated as its own fakes (add_nodes): by default it takes
+# over every node, a real kubelet's included.
 write_config() {
   cat >"$state/kwokctl.yaml" <<EOF
 apiVersion: config.kwok.x-k8s.io/v1alpha1
@@ -158,6 +161,11 @@ options:
   kubectlBinary: $(tool kubectl)
   metricsServerManifests:
   - $(tool metrics-server-manifests)
+componentsPatches:
+- name: kwok-controller
+  extraArgs:
+  - {key: manage-all-nodes, value: "false", override: true}
+  - {key: manage-nodes-with-annotation-selector, value: $fake_node_annotation}
 ---
 EOF
   cat "$(tool kwok-metrics-usage.yaml)" >>"$state/kwokctl.yaml"
@@ -174,7 +182,7 @@ kind: Node
 metadata:
   name: kwok-node-$i
   annotations:
-    kwok.x-k8s.io/node: fake
+    ${fake_node_annotation%%=*}: ${fake_node_annotation#*=}
     node.alpha.kubernetes.io/ttl: "0"
     metrics.k8s.io/resource-metrics-path: /metrics/nodes/kwok-node-$i/metrics/resource
   labels:
