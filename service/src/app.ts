@@ -18,20 +18,9 @@ export interface AppDeps {
 export function createApp(deps: AppDeps): Koa {
   const routes = new Map<string, Middleware>([
     ["/", countHit(deps)],
-    [
-      "/healthz",
-      (ctx) => {
-        ctx.body = "ok";
-      },
-    ],
+    ["/healthz", live],
     ["/readyz", readiness(deps)],
-    [
-      "/metrics",
-      async (ctx) => {
-        ctx.type = deps.metrics.registry.contentType;
-        ctx.body = await deps.metrics.registry.metrics();
-      },
-    ],
+    ["/metrics", exposeMetrics(deps.metrics)],
   ]);
 
   const app = new Koa();
@@ -99,6 +88,19 @@ const htmlType = "text/html; charset=utf-8";
 function prefersJson(ctx: Context): boolean {
   const accept = ctx.get("Accept");
   return accept !== "" && accept !== "*/*" && ctx.accepts("html", "json") === "json";
+}
+
+/** GET /healthz: the process serves; never asks Redis, so a Redis outage restarts no pod. */
+const live: Middleware = (ctx) => {
+  ctx.body = "ok";
+};
+
+/** GET /metrics: what Prometheus scrapes. */
+function exposeMetrics(metrics: Metrics): Middleware {
+  return async (ctx) => {
+    ctx.type = metrics.registry.contentType;
+    ctx.body = await metrics.registry.metrics();
+  };
 }
 
 /** GET /readyz: take traffic only if Redis answers and we are not shutting down. */
