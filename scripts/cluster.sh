@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # A throwaway Kubernetes on loopback for the end-to-end suite: a kwok control plane run as local
 # processes (fake nodes; pod CPU/memory simulated from pod annotations and served by metrics-server),
-# an image registry, and a Helm chart repository serving the vendored kube-prometheus-stack. Everything runs from the binaries scripts/tools.sh built: nothing is
-# downloaded, and the cluster has its own kubeconfig (~/.kube/config is never read or written).
+# an image registry, and a Helm chart repository serving the vendored kube-prometheus-stack.
+# Everything runs from the binaries scripts/tools.sh built: nothing is downloaded, and the cluster
+# has its own kubeconfig (~/.kube/config is never read or written).
 #   scripts/cluster.sh up       start (or repair after a crash); idempotent
 #   scripts/cluster.sh down     stop every process it started and remove the cluster's state
 #   scripts/cluster.sh status   what is running
@@ -58,6 +59,25 @@ stop_pid_file() {
   rm -f "$1"
 }
 
+# serve WHAT PIDFILE MATCH URL LOG COMMAND...: starts COMMAND in the background and waits until URL
+# answers from it (its command line containing MATCH).
+serve() {
+  local what=$1 pidfile=$2 match=$3 url=$4 log=$5
+  shift 5
+  nohup "$@" >"$log" 2>&1 &
+  echo $! >"$pidfile"
+  for _ in $(seq 50); do
+    # Exited: give up. (Not `alive`: until the child has exec'd, its command line is still this script's.)
+    kill -0 "$(cat "$pidfile")" 2>/dev/null || break
+    # Alive as well as answering: another server already on the port must not pass for ours.
+    curl -fsS "$url" >/dev/null 2>&1 && alive "$pidfile" "$match" && return 0
+    sleep 0.2
+  done
+  echo "$what did not start; see $log" >&2
+  tail -n 20 "$log" >&2
+  exit 1
+}
+
 registry_up() {
   alive "$registry_pid" docker-registry && return 0
   mkdir -p "$registry_dir/storage"
@@ -73,18 +93,8 @@ storage:
 http:
   addr: $REGISTRY_ADDR
 EOF
-  nohup docker-registry serve "$registry_dir/config.yml" >"$registry_dir/registry.log" 2>&1 &
-  echo $! >"$registry_pid"
-  for _ in $(seq 50); do
-    # Exited: give up. (Not `alive`: until the child has exec'd, its command line is still this script's.)
-    kill -0 "$(cat "$registry_pid")" 2>/dev/null || break
-    # Alive as well as answering: another registry already on the port must not pass for ours.
-    curl -fsS "http://$REGISTRY_ADDR/v2/" >/dev/null 2>&1 && alive "$registry_pid" docker-registry && return 0
-    sleep 0.2
-  done
-  echo "registry did not start; see $registry_dir/registry.log" >&2
-  tail -n 20 "$registry_dir/registry.log" >&2
-  exit 1
+  serve registry "$registry_pid" docker-registry "http://$REGISTRY_ADDR/v2/" "$registry_dir/registry.log" \
+    docker-registry serve "$registry_dir/config.yml"
 }
 
 # A chart repository as Helm defines one: index.yaml listing each chart version with its metadata,
@@ -117,15 +127,8 @@ package_chart() {
 chart_repository_up() {
   alive "$chart_repo_pid" "busybox httpd" && return 0
   package_chart
-  nohup busybox httpd -f -p "$CHART_REPOSITORY_ADDR" -h "$chart_repo_dir" >"$state/chart-repository.log" 2>&1 &
-  echo $! >"$chart_repo_pid"
-  for _ in $(seq 50); do
-    kill -0 "$(cat "$chart_repo_pid")" 2>/dev/null || break
-    curl -fsS "http://$CHART_REPOSITORY_ADDR/index.yaml" >/dev/null 2>&1 && alive "$chart_repo_pid" "busybox httpd" && return 0
-    sleep 0.2
-  done
-  echo "chart repository did not start; see $state/chart-repository.log" >&2
-  exit 1
+  serve "chart repository" "$chart_repo_pid" "busybox httpd" "http://$CHART_REPOSITORY_ADDR/index.yaml" \
+    "$state/chart-repository.log" busybox httpd -f -p "$CHART_REPOSITORY_ADDR" -h "$chart_repo_dir"
 }
 
 cluster_healthy() {

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Builds the offline end-to-end toolchain from the Go module proxy: the Pulumi CLI and its Node
-# language host, the Kubernetes and Docker providers, the Docker Compose CLI plugin, and a kwok control
-# plane with metrics-server. The modules the proxy refuses (the language host, the Docker provider) are
-# built from ../shared/thirdparty/src; their dependencies still come from the proxy. Each component lands in
-# $HITCOUNTER_CACHE/tools/<component>-<version>/ (outside the clone, so CI on this machine reuses it)
-# and is linked into .tools/bin; providers are installed as plugins into .tools/pulumi-home.
+# language host, the Kubernetes and Docker providers, the Docker Compose CLI plugin, and a kwok
+# control plane with metrics-server. The modules the proxy refuses (the language host, the Docker
+# provider) are built from ../shared/thirdparty/src; their dependencies still come from the proxy.
+# Each component lands in $HITCOUNTER_CACHE/tools/<component>-<version>/ (outside the clone, so CI
+# on this machine reuses it) and is linked into .tools/bin; providers are installed as plugins into .tools/pulumi-home.
 #   scripts/tools.sh              build what is missing, link, install plugins
 #   scripts/tools.sh --status     list cached components and their build times
 #   scripts/tools.sh pulumi-home  print the PULUMI_HOME holding the plugins (builds nothing)
@@ -31,24 +31,26 @@ module_dir() {
   (cd "$tools" && go mod download -json "$1") | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p' | grep .
 }
 
-# The module cache is read-only and drops nested modules, so builds that need a module's
-# relative `replace ../x` layout work on a writable copy.
-copy_module() {
-  local from
-  from=$(module_dir "$1")
+# A writable copy of a source tree: the module cache is read-only.
+copy_tree() {
   rm -rf "$2"
   mkdir -p "$(dirname "$2")"
-  cp -a "$from" "$2"
+  cp -a "$1" "$2"
   chmod -R u+w "$2"
 }
 
-# A writable copy of a vendored source tree; missing ../shared fails here, not halfway through a build.
+# The module cache drops nested modules, so builds that need a module's relative `replace ../x`
+# layout work on a copy.
+copy_module() {
+  local from
+  from=$(module_dir "$1")
+  copy_tree "$from" "$2"
+}
+
+# A vendored source tree; missing ../shared fails here, not halfway through a build.
 copy_thirdparty() {
   [ -d "$thirdparty/$1" ] || { echo "missing $thirdparty/$1 (the vendored third-party sources)" >&2; return 1; }
-  rm -rf "$2"
-  mkdir -p "$(dirname "$2")"
-  cp -a "$thirdparty/$1" "$2"
-  chmod -R u+w "$2"
+  copy_tree "$thirdparty/$1" "$2"
 }
 
 build_pulumi() {

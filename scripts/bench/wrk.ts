@@ -1,7 +1,7 @@
 // Load from wrk (Debian's package): a C client on one thread, so on two cores it stays far from
 // saturated while a Node server is (the bench prints the share of a core it used to show it).
 import { spawn } from "node:child_process";
-import { cpuTimeUs } from "./proc";
+import { exitedChildrenCpuUs } from "./proc";
 
 export interface WrkResult {
   requests: number;
@@ -18,23 +18,19 @@ export interface WrkResult {
 /** Runs `wrk -t1 -c<connections> -d<seconds>s --latency url` and parses its report. */
 export async function wrk(url: string, connections: number, seconds: number): Promise<WrkResult> {
   const child = spawn("wrk", ["-t1", `-c${connections}`, `-d${seconds}s`, "--latency", url], { stdio: ["ignore", "pipe", "pipe"] });
+  // wrk is the only child that exits meanwhile, so the growth of the exited children's CPU time is its own.
+  const childrenCpuBefore = exitedChildrenCpuUs();
   let out = "";
-  let clientCpuUs = 0;
   child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
   child.stderr.on("data", (chunk: Buffer) => (out += chunk.toString()));
-  // Read while the process still exists: after exit, /proc/<pid> is gone.
-  const sampler = setInterval(() => {
-    if (child.pid !== undefined) clientCpuUs = cpuTimeUs(child.pid, clientCpuUs);
-  }, 200);
   const code = await new Promise<number | null>((resolve, reject) => {
     child.once("error", (error: NodeJS.ErrnoException) =>
       reject(error.code === "ENOENT" ? new Error("wrk not found on PATH: apt-get install wrk") : error),
     );
     child.once("exit", resolve);
   });
-  clearInterval(sampler);
   if (code !== 0) throw new Error(`wrk exited ${code}:\n${out}`);
-  return { ...parse(out), clientCore: clientCpuUs / (seconds * 1e6) };
+  return { ...parse(out), clientCore: (exitedChildrenCpuUs() - childrenCpuBefore) / (seconds * 1e6) };
 }
 
 function parse(report: string): Omit<WrkResult, "clientCore"> {

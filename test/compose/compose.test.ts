@@ -6,6 +6,7 @@ import * as path from "node:path";
 import { promisify } from "node:util";
 import { expect } from "chai";
 import { freePort } from "../support/net";
+import { extraCaCerts, standInImages } from "../support/standins";
 
 const projectRoot = path.join(__dirname, "..", "..");
 const dockerConfig = path.join(projectRoot, ".tools", "docker");
@@ -39,15 +40,13 @@ describe("docker compose dev loop (compose.yaml)", function () {
       throw new Error(`no docker compose plugin in ${dockerConfig}/cli-plugins: run scripts/tools.sh`);
     }
     await run(path.join(projectRoot, "scripts", "dockerd.sh"), []);
-    const images = Object.fromEntries(
-      (await run(path.join(projectRoot, "scripts", "base-images.sh"), [])).trim().split("\n").map((line) => line.split("=")),
-    );
+    const images = standInImages();
     port = await freePort();
     env = {
       DOCKER_CONFIG: dockerConfig,
       NODE_IMAGE: images.NODE_IMAGE,
       REDIS_IMAGE: images.REDIS_IMAGE,
-      NPM_CA_PEM: await run(path.join(projectRoot, "scripts", "extra-ca-certs.sh"), []),
+      NPM_CA_PEM: extraCaCerts(),
       BACKEND_IMAGE: `${project}-backend:test`,
       PORT: String(port),
     };

@@ -3,11 +3,11 @@
 // (from the offline stand-in base images) and pushes it to the loopback registry; the Kubernetes
 // provider deploys to the local cluster. Each `it` is one step a user takes, in order: the suite
 // stops at the first failure (--bail), since later steps stand on earlier ones.
-import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { expect } from "chai";
-import { eventually, LocalCluster, projectRoot } from "./support/cluster";
+import { extraCaCerts, standInImages } from "../support/standins";
+import { eventually, LocalCluster } from "./support/cluster";
 import { E2eProject, type PulumiCli } from "./support/workspace";
 
 /** Pulumi.dev.yaml's namespace: the suite deploys the stack file as it is, bar the overrides below. */
@@ -32,10 +32,6 @@ function changes(preview: Preview): string[] {
     })
     .filter((step) => !step.includes("pulumi:pulumi:Stack") && !step.includes("pulumi:providers:"))
     .sort();
-}
-
-function script(name: string, ...args: string[]): string {
-  return execFileSync(path.join(projectRoot, "scripts", name), args, { encoding: "utf8" });
 }
 
 describe("end to end: `pulumi up` of the dev stack with the real CLI, as a user runs it", function () {
@@ -76,9 +72,8 @@ describe("end to end: `pulumi up` of the dev stack with the real CLI, as a user 
     await cli.run("stack", "init", "dev");
     // The laptop's registry is the local one; the base images are the offline stand-ins, and npm in
     // the build stage gets the egress proxy's CA where there is one.
-    const { NODE_IMAGE } = Object.fromEntries(script("base-images.sh").trim().split("\n").map((line) => line.split("=")));
-    const buildArgs = [`NODE_IMAGE=${NODE_IMAGE}`];
-    const extraCa = script("extra-ca-certs.sh");
+    const buildArgs = [`NODE_IMAGE=${standInImages().NODE_IMAGE}`];
+    const extraCa = extraCaCerts();
     if (extraCa) buildArgs.push(`NPM_CA_PEM=${extraCa}`);
     await cli.run("config", "set", "registryServer", cluster.registry);
     for (const [i, arg] of buildArgs.entries()) await cli.run("config", "set", "--path", `imageBuildArgs[${i}]`, arg);
