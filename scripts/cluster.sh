@@ -5,6 +5,7 @@
 # Everything runs from the binaries scripts/tools.sh built: nothing is downloaded, and the cluster
 # has its own kubeconfig (~/.kube/config is never read or written).
 #   scripts/cluster.sh up       start (or repair after a crash); idempotent
+#   scripts/cluster.sh up --real  also a real node that runs pods (scripts/real-node.sh)
 #   scripts/cluster.sh down     stop every process it started and remove the cluster's state
 #   scripts/cluster.sh status   what is running
 #   scripts/cluster.sh env      `export` lines for KUBECONFIG, REGISTRY (host:port) and CHART_REPOSITORY (URL)
@@ -161,10 +162,24 @@ apiVersion: config.kwok.x-k8s.io/v1alpha1
 kind: KwokctlConfiguration
 options:
   bindAddress: 127.0.0.1
+  kubeApiserverCertSANs: [${SERVICE_CIDR%.0/*}.1, $NODE_IP]
   kubectlBinary: $(tool kubectl)
   metricsServerManifests:
   - $(tool metrics-server-manifests)
 componentsPatches:
+# The apiserver reaches a kubelet as the admin (for logs and exec), at its InternalIP only: never by a
+# node name resolved off the machine. Pods reach the apiserver at the real node's address (relayed to
+# loopback by real-node.sh), through the kubernetes Service, whose IP its certificate must name.
+- name: kube-apiserver
+  extraArgs:
+  - {key: advertise-address, value: $NODE_IP}
+  - {key: service-cluster-ip-range, value: $SERVICE_CIDR}
+  - {key: kubelet-client-certificate, value: $cluster_dir/pki/admin.crt}
+  - {key: kubelet-client-key, value: $cluster_dir/pki/admin.key}
+  - {key: kubelet-preferred-address-types, value: InternalIP}
+- name: kube-controller-manager
+  extraArgs:
+  - {key: service-cluster-ip-range, value: $SERVICE_CIDR}
 - name: kwok-controller
   extraArgs:
   - {key: manage-all-nodes, value: "false", override: true}
@@ -226,6 +241,8 @@ cluster_up() {
 }
 
 up() {
+  local real=${1:-}
+  [ -z "$real" ] || [ "$real" = --real ] || { echo "usage: $0 up [--real]" >&2; exit 2; }
   mkdir -p "$state"
   if [ -x scripts/dockerd.sh ]; then scripts/dockerd.sh; fi
   registry_up
@@ -237,10 +254,12 @@ up() {
     cluster_down
     cluster_up
   fi
+  [ -z "$real" ] || scripts/real-node.sh up
   status
 }
 
 down() {
+  scripts/real-node.sh down
   cluster_down
   stop_pid_file "$registry_pid" docker-registry
   stop_pid_file "$chart_repo_pid" "busybox httpd"
@@ -272,10 +291,11 @@ status() {
   else
     echo "charts:     not running"
   fi
+  scripts/real-node.sh status || true
 }
 
 case "${1:-}" in
-  up) up ;;
+  up) up "${2:-}" ;;
   down) down ;;
   status) status ;;
   env) printf 'export KUBECONFIG=%q\nexport REGISTRY=%q\nexport CHART_REPOSITORY=%q\n' "$kubeconfig" "$REGISTRY_ADDR" "http://$CHART_REPOSITORY_ADDR" ;;

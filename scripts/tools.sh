@@ -112,11 +112,12 @@ build_pulumi_kubernetes() {
   build_provider "$1" kubernetes "$PULUMI_KUBERNETES_VERSION" github.com/pulumi/pulumi-kubernetes/provider/v4
 }
 
-build_kubernetes() {
-  local src=$1/src gomod m minor ld="-s -w" pkg cmds=()
-  for m in kube-apiserver kube-controller-manager kube-scheduler kubectl; do cmds+=("k8s.io/kubernetes/cmd/$m"); done
-  # k8s.io/kubernetes points every staging module at ./staging, which its module zip lacks;
-  # a wrapper module points them at their published twins instead.
+# Builds k8s.io/kubernetes commands ($2...) into $1/bin. k8s.io/kubernetes points every staging module
+# at ./staging, which its module zip lacks; a wrapper module points them at their published twins.
+build_kube_commands() {
+  local dir=$1 src=$1/src gomod m minor ld="-s -w" pkg cmds=()
+  shift
+  for m in "$@"; do cmds+=("k8s.io/kubernetes/cmd/$m"); done
   gomod=$(module_dir "k8s.io/kubernetes@$KUBE_VERSION")/go.mod
   mkdir -p "$src"
   (cd "$src" && rm -f go.mod go.sum && go mod init local/kubebuild >/dev/null 2>&1
@@ -130,7 +131,25 @@ build_kubernetes() {
     ld+=" -X $pkg.gitVersion=$KUBE_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
     ld+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
   done
-  (cd "$src" && go build -mod=mod -trimpath -ldflags "$ld" -o "$1/bin/" "${cmds[@]}")
+  (cd "$src" && go build -mod=mod -trimpath -ldflags "$ld" -o "$dir/bin/" "${cmds[@]}")
+}
+
+build_kubernetes() {
+  build_kube_commands "$1" kube-apiserver kube-controller-manager kube-scheduler kubectl
+}
+
+# The real node (cluster.sh up --real): its kubelet and kube-proxy, and the pod sandbox's pause
+# process, which Kubernetes ships as C source and builds static.
+build_kube_node() {
+  build_kube_commands "$1" kubelet kube-proxy
+  mkdir -p "$1/share"
+  gcc -Os -static -Wall -Werror -DVERSION="$KUBE_VERSION" \
+    -o "$1/share/pause" "$(module_dir "k8s.io/kubernetes@$KUBE_VERSION")/build/pause/linux/pause.c"
+}
+
+# Cluster DNS for the real node's pods.
+build_coredns() {
+  GOBIN=$1/bin go install -trimpath -ldflags "-s -w" "github.com/coredns/coredns@$COREDNS_VERSION"
 }
 
 build_etcd() {
@@ -177,6 +196,8 @@ build_metrics_server() {
 components=(
   "kubernetes $KUBE_VERSION build_kubernetes"
   "etcd $ETCD_VERSION build_etcd"
+  "kube-node $KUBE_VERSION build_kube_node"
+  "coredns $COREDNS_VERSION build_coredns"
   "kwok $KWOK_VERSION build_kwok"
   "metrics-server $METRICS_SERVER_VERSION build_metrics_server"
   "pulumi $PULUMI_VERSION build_pulumi"
