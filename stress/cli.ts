@@ -109,6 +109,7 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
     stages: options.stages,
     maxRequests: options.maxRequests,
     timeoutSeconds: options.timeoutSeconds,
+    reconnectSeconds: options.reconnectSeconds,
   };
   const progress = new Progress(totalSeconds(plan.stages), io.err);
   const buckets: Bucket[] = [];

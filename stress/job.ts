@@ -13,7 +13,7 @@ import readline from "node:readline";
 import { PassThrough } from "node:stream";
 import { parseMessage } from "./agent-messages";
 import type { KubeModule } from "./kube";
-import { totalSeconds, type LoadPlan } from "./options";
+import { rounds, totalSeconds, type LoadPlan } from "./options";
 import type { RunEvents } from "./run";
 import type { RunResult } from "./series";
 
@@ -54,7 +54,7 @@ export function jobManifest({ name, namespace, image, plan }: JobSpec): k8s.V1Jo
     spec: {
       backoffLimit: 0,
       // Bounded like a local run: the stages, one drain timeout per stage, and time to start.
-      activeDeadlineSeconds: totalSeconds(plan.stages) + plan.stages.length * (plan.timeoutSeconds + 2) + 300,
+      activeDeadlineSeconds: totalSeconds(plan.stages) + rounds(plan) * (plan.timeoutSeconds + 2) + 300,
       ttlSecondsAfterFinished: 600,
       template: {
         metadata: { labels },

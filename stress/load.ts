@@ -1,4 +1,6 @@
-// Drives the stages with autocannon, one instance per stage, and feeds every answer to the recorder.
+// Drives the stages with autocannon and feeds every answer to the recorder. A stage runs as rounds of
+// at most reconnectSeconds, each an autocannon instance with connections of its own: kube-proxy
+// balances connections, not requests, so only new connections reach the pods the HPA adds.
 import autocannon from "autocannon";
 import type { LoadPlan, Stage } from "./options";
 import { parseVisit } from "./page";
@@ -30,7 +32,7 @@ export function failureKind(error: unknown): string {
 export class Load {
   private clients: Connection[] = [];
   private instance: autocannon.Instance | undefined;
-  private stageTimer: NodeJS.Timeout | undefined;
+  private roundTimer: NodeJS.Timeout | undefined;
   private draining = false;
 
   constructor(
@@ -42,11 +44,13 @@ export class Load {
   async run(): Promise<void> {
     let sent = 0;
     for (const stage of this.plan.stages) {
-      const budget = this.plan.maxRequests - sent;
-      if (this.draining || budget <= 0) break;
+      if (this.draining || sent >= this.plan.maxRequests) break;
       this.recorder.beginStage(stage);
-      await this.runStage(stage, budget);
-      sent += this.clients.reduce((sum, client) => sum + client.reqsMade, 0);
+      for (let left = stage.seconds; left > 0 && !this.draining && sent < this.plan.maxRequests; left -= this.plan.reconnectSeconds) {
+        await this.runRound({ ...stage, seconds: Math.min(left, this.plan.reconnectSeconds) }, this.plan.maxRequests - sent);
+        sent += this.clients.reduce((sum, client) => sum + client.reqsMade, 0);
+      }
+      this.recorder.endStage();
     }
     this.recorder.finish();
   }
@@ -54,33 +58,32 @@ export class Load {
   /** Ctrl-C: let requests in flight come back, then stop; the remaining stages are skipped. */
   drain(): void {
     this.draining = true;
-    clearTimeout(this.stageTimer);
-    this.drainStage();
+    clearTimeout(this.roundTimer);
+    this.drainRound();
   }
 
   /** Second Ctrl-C: cut the sockets now; answers in flight are lost (the counter check will say so). */
   stop(): void {
     this.draining = true;
-    clearTimeout(this.stageTimer);
+    clearTimeout(this.roundTimer);
     this.instance?.stop();
   }
 
-  private runStage(stage: Stage, budget: number): Promise<void> {
+  private runRound(stage: Stage, budget: number): Promise<void> {
     this.clients = [];
     // autocannon itself lowers the connections to the rate, and to the budget it refuses fewer.
     const connections = Math.min(stage.connections, budget, stage.rate ?? Infinity);
     let closed = 0;
     return new Promise((resolve, reject) => {
       // Settles once: on the last connection closing or on autocannon's callback, whichever is first.
-      // The timer is this stage's own; the callback of a finished stage must not touch the next one's.
-      const timer = setTimeout(() => this.drainStage(), stage.seconds * 1000);
-      this.stageTimer = timer;
+      // The timer is this round's own; the callback of a finished round must not touch the next one's.
+      const timer = setTimeout(() => this.drainRound(), stage.seconds * 1000);
+      this.roundTimer = timer;
       let settled = false;
       const settle = (error?: Error) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        this.recorder.endStage();
         if (error) reject(error);
         else resolve();
       };
@@ -107,8 +110,8 @@ export class Load {
             this.clients.push(connection);
             // setupClient runs before the connection's first write, so every request is counted.
             connection.on("request", () => this.recorder.sent());
-            // The stage ends with its last connection, not at autocannon's next 1 s tick (when it
-            // notices and calls back): that idle second would dilute the rate and delay the next stage.
+            // The round ends with its last connection, not at autocannon's next 1 s tick (when it
+            // notices and calls back): that idle second would dilute the rate and delay the next round.
             connection.on("done", () => {
               if (++closed === connections) settle();
             });
@@ -121,7 +124,7 @@ export class Load {
     });
   }
 
-  private drainStage(): void {
+  private drainRound(): void {
     for (const client of this.clients) {
       // A connection that never sent has nothing in flight; responseMax 0 would mean "no cap".
       if (client.reqsMade === 0) client.destroy();

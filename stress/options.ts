@@ -19,6 +19,8 @@ export interface LoadPlan {
   maxRequests: number;
   /** Seconds before a request counts as a timeout. */
   timeoutSeconds: number;
+  /** Seconds a connection lives before it is closed and reopened (see --reconnect). */
+  reconnectSeconds: number;
 }
 
 export interface Options {
@@ -27,6 +29,7 @@ export interface Options {
   stages: Stage[];
   maxRequests: number;
   timeoutSeconds: number;
+  reconnectSeconds: number;
   kubeconfig?: string;
   namespace?: string;
   hpa?: string;
@@ -55,6 +58,9 @@ export const USAGE = `Usage: npm run stress -- [options]
   --rate R             cap that single stage at R requests/s overall
   --max-requests N     stop after N requests in all (default 1000000)
   --timeout D          a request slower than D is a timeout (default 10s)
+  --reconnect D        close and reopen every connection after D (default 10s), as users come and
+                       go: a keep-alive connection stays on the pod it reached first, so without
+                       this, pods added by the HPA would get no share of the load
   --kubeconfig FILE    watch the HPA and pods through this cluster (default $KUBECONFIG or ~/.kube/config)
   --namespace NS       namespace of the HPA (default: stack output, else "default")
   --hpa NAME           HPA to watch (default: stack output hpaName)
@@ -125,6 +131,7 @@ export function parseOptions(argv: string[], now = new Date()): Options {
         rate: { type: "string" },
         "max-requests": { type: "string", default: "1000000" },
         timeout: { type: "string", default: "10s" },
+        reconnect: { type: "string", default: "10s" },
         kubeconfig: { type: "string" },
         namespace: { type: "string" },
         hpa: { type: "string" },
@@ -158,6 +165,7 @@ export function parseOptions(argv: string[], now = new Date()): Options {
     stages,
     maxRequests: parsePositiveInt(values["max-requests"], "--max-requests"),
     timeoutSeconds: parseDuration(values.timeout, "--timeout"),
+    reconnectSeconds: parseDuration(values.reconnect, "--reconnect"),
     kubeconfig: values.kubeconfig,
     namespace: values.namespace,
     hpa: values.hpa,
@@ -185,4 +193,9 @@ export function checkUrl(text: string, source: string): string {
 
 export function totalSeconds(stages: Stage[]): number {
   return stages.reduce((sum, stage) => sum + stage.seconds, 0);
+}
+
+/** How many autocannon rounds the plan runs: each stage in rounds of at most reconnectSeconds. */
+export function rounds(plan: LoadPlan): number {
+  return plan.stages.reduce((sum, stage) => sum + Math.ceil(stage.seconds / plan.reconnectSeconds), 0);
 }

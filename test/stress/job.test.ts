@@ -40,12 +40,13 @@ describe("stress: in-cluster Job mode", function () {
   });
 
   it("declares a bounded, restricted Job that runs the agent with the plan", () => {
-    const plan = { url: "http://hit-counter.hitcounter.svc:80", stages: [{ name: "surge", seconds: 60, connections: 50 }], maxRequests: 1000, timeoutSeconds: 10 };
+    const plan = { url: "http://hit-counter.hitcounter.svc:80", stages: [{ name: "surge", seconds: 60, connections: 50 }], maxRequests: 1000, timeoutSeconds: 10, reconnectSeconds: 10 };
     const job = jobManifest({ name: "stress-abc", namespace: "hitcounter", image: "img@sha256:1", plan });
     const pod = job.spec?.template.spec;
     const container = pod?.containers[0];
     expect(job.spec?.backoffLimit).to.equal(0);
-    expect(job.spec?.activeDeadlineSeconds).to.equal(60 + 12 + 300);
+    // Six 10 s rounds, each allowed a 10 s timeout and 2 s to drain.
+    expect(job.spec?.activeDeadlineSeconds).to.equal(60 + 6 * 12 + 300);
     expect(container?.image).to.equal("img@sha256:1");
     expect(container?.command).to.deep.equal(["node", "/stress/agent.cjs"]);
     expect(JSON.parse(container?.env?.[0].value ?? "")).to.deep.equal(plan);

@@ -48,6 +48,14 @@ export class LocalCluster {
     return items.some((ns) => ns.metadata?.name === name);
   }
 
+  /** Pushes a local Docker image to the loopback registry as repository:tag; returns it by digest. */
+  async pushImage(image: string, repository: string, tag: string): Promise<string> {
+    const target = `${this.registry}/${repository}:${tag}`;
+    execFileSync("docker", ["tag", image, target]);
+    execFileSync("docker", ["push", "-q", target], { stdio: "ignore" });
+    return `${this.registry}/${repository}@${await this.registryDigest(repository, tag)}`;
+  }
+
   /** The digest the registry serves for repository:tag, as `docker push` reported it. */
   async registryDigest(repository: string, tag: string): Promise<string> {
     const response = await fetch(`http://${this.registry}/v2/${repository}/manifests/${tag}`, {

@@ -1,0 +1,142 @@
+// The lecture's demo on a real node (scripts/cluster.sh up --real): `pulumi up` of the dev stack with
+// the real CLI, pods run by a real kubelet, load from `npm run stress`, CPU measured by metrics-server
+// from the kubelet, and the HPA scaling on it. Nothing is simulated: the pods that answer are
+// processes on this machine. Each `it` stands on the one before it (--bail).
+import { execFile } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { promisify } from "node:util";
+import { expect } from "chai";
+import type { Series } from "../../stress/series";
+import { eventually, LocalCluster, projectRoot } from "../e2e/support/cluster";
+import { E2eProject, type PulumiCli } from "../e2e/support/workspace";
+import { extraCaCerts, standInImages } from "../support/standins";
+import { realNode, RealNodeFigures } from "./support/figures";
+
+const namespace = "hitcounter-dev";
+const backendSelector = "app.kubernetes.io/name=hit-counter,app.kubernetes.io/component=backend";
+// Short so the suite sees the scale-in; a user's dev stack says 60 s.
+const scaleDownStabilizationSeconds = 30;
+
+describe("real node: the lecture's demo with real pods, real CPU and the real HPA", function () {
+  this.timeout(900_000);
+  let cluster: LocalCluster;
+  let project: E2eProject;
+  let cli: PulumiCli;
+  let url: string;
+  const figures = new RealNodeFigures();
+
+  async function backendPods() {
+    const { items } = await cluster.core.listNamespacedPod({ namespace, labelSelector: backendSelector });
+    return items.filter((pod) => !pod.metadata?.deletionTimestamp);
+  }
+
+  async function readyBackendPods(): Promise<string[]> {
+    return (await backendPods())
+      .filter((pod) => pod.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"))
+      .map((pod) => pod.metadata?.name ?? "");
+  }
+
+  async function hit(): Promise<{ status: number; hits?: number; pod?: string; ms: number }> {
+    const started = performance.now();
+    const response = await fetch(url, { headers: { accept: "application/json" }, signal: AbortSignal.timeout(10_000) });
+    const ms = performance.now() - started;
+    if (response.status !== 200) return { status: response.status, ms };
+    const body = (await response.json()) as { hits: number; pod: string };
+    return { status: 200, ...body, ms };
+  }
+
+  /** `npm run stress` as a user runs it, its report read back from series.json. */
+  async function stress(...args: string[]): Promise<Series> {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), "hitcounter-stress-"));
+    const { stdout } = await promisify(execFile)("npm", ["run", "--silent", "stress", "--", ...args, "--kubeconfig", cluster.kubeconfig, "--namespace", namespace, "--hpa", "hit-counter", "--out", out], {
+      cwd: projectRoot,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    console.log(stdout.replace(/^/gm, "      "));
+    return JSON.parse(fs.readFileSync(path.join(out, "series.json"), "utf8")) as Series;
+  }
+
+  async function hpaReplicas(): Promise<{ current: number; desired: number }> {
+    const hpa = await cluster.autoscaling.readNamespacedHorizontalPodAutoscaler({ name: "hit-counter", namespace });
+    return { current: hpa.status?.currentReplicas ?? 0, desired: hpa.status?.desiredReplicas ?? 0 };
+  }
+
+  before(async function () {
+    cluster = new LocalCluster();
+    await realNode(cluster);
+    project = E2eProject.create(cluster.kubeconfig);
+    cli = project.cli();
+  });
+
+  after(async function () {
+    await cli?.run("destroy", "--yes", "--stack", "dev").catch(() => undefined);
+    project?.remove();
+    figures.print();
+  });
+
+  it("`pulumi up` runs the backend and Redis on the real node, under Pod Security restricted, with passing probes", async function () {
+    const redisImage = await cluster.pushImage(standInImages().REDIS_IMAGE, "redis", "bookworm");
+    await cli.run("login", `file://${project.state}`);
+    await cli.run("stack", "init", "dev");
+    const buildArgs = [`NODE_IMAGE=${standInImages().NODE_IMAGE}`];
+    const extraCa = extraCaCerts();
+    if (extraCa) buildArgs.push(`NPM_CA_PEM=${extraCa}`);
+    await cli.run("config", "set", "registryServer", cluster.registry);
+    for (const [i, arg] of buildArgs.entries()) await cli.run("config", "set", "--path", `imageBuildArgs[${i}]`, arg);
+    await cli.run("config", "set", "redisImage", redisImage);
+    await cli.run("config", "set", "monitoringEnabled", "false");
+    await cli.run("config", "set", "scaleDownStabilizationSeconds", String(scaleDownStabilizationSeconds));
+    const up = await cli.run("up", "--yes");
+    figures.add("pulumi up (cold) onto the real node", `${up.seconds.toFixed(1)} s`);
+
+    const ns = await cluster.core.readNamespace({ name: namespace });
+    expect(ns.metadata?.labels?.["pod-security.kubernetes.io/enforce"]).to.equal("restricted");
+    const { items } = await cluster.core.listNamespacedPod({ namespace });
+    expect(items.map((pod) => `${pod.metadata?.labels?.["app.kubernetes.io/name"]} ${pod.spec?.nodeName} ${pod.status?.phase}`).sort()).to.deep.equal([
+      "hit-counter hitcounter-node Running",
+      "redis hitcounter-node Running",
+    ]);
+    for (const pod of items) {
+      expect(pod.status?.conditions?.find((c) => c.type === "Ready")?.status, pod.metadata?.name).to.equal("True");
+      expect(pod.status?.containerStatuses?.every((c) => c.restartCount === 0), pod.metadata?.name).to.equal(true);
+    }
+    const service = await cluster.core.readNamespacedService({ name: "hit-counter", namespace });
+    url = `http://127.0.0.1:${service.spec?.ports?.[0].nodePort}/`;
+  });
+
+  it("GET / through the NodePort on 127.0.0.1 counts 1, 2, 3, served by the real pod", async function () {
+    const [pod] = await readyBackendPods();
+    const answers = [await hit(), await hit(), await hit()];
+    expect(answers.map((a) => [a.status, a.hits, a.pod])).to.deep.equal([
+      [200, 1, pod],
+      [200, 2, pod],
+      [200, 3, pod],
+    ]);
+  });
+
+  it("under a surge from this machine the HPA scales out to at least 4 Ready pods, all answering, the counter exact", async function () {
+    const series = await stress("--url", url, "--stages", "warm:10s:5,surge:100s:64,cool:10s:5");
+    const timeline = figures.scaleOut("local", series);
+    const answering = Object.keys(series.result.pods);
+    expect(series.result.check?.exact, `counter check: ${JSON.stringify(series.result.check)}`).to.equal(true);
+    expect(Math.max(...series.replicas.map((s) => s.ready.length)), "most Ready pods seen").to.be.at.least(4);
+    expect(answering.length, `pods answering: ${answering.join(", ")}`).to.be.at.least(4);
+    expect(series.result.total.errors, "failed requests").to.deep.equal({});
+    expect(timeline.firstNewAnswer, "seconds to the first answer from a new pod").to.be.a("number");
+  });
+
+  it("scales back in after the stabilisation window, failing no request under a light steady load", async function () {
+    const before = await hpaReplicas();
+    expect(before.current).to.be.at.least(4);
+    const series = await stress("--url", url, "--stages", `steady:${scaleDownStabilizationSeconds + 120}s:2:20`);
+    expect(series.result.total.errors, "failed requests during the scale-in").to.deep.equal({});
+    expect(series.result.check?.exact, `counter check: ${JSON.stringify(series.result.check)}`).to.equal(true);
+    const after = await eventually("the HPA back at 1 replica", async () => {
+      const replicas = await hpaReplicas();
+      return replicas.current === 1 && (await readyBackendPods()).length === 1 ? replicas : undefined;
+    });
+    figures.add("replicas after the scale-in", `${before.current} -> ${after.current}`);
+  });
+});
