@@ -5,6 +5,7 @@
 # Called by cluster.sh, which has the control plane up first; everything it changes on the host is
 # listed under "Host changes" and undone by `down`.
 #   scripts/real-node.sh up | down | status
+#   scripts/real-node.sh leftovers   lists anything a real node left on the host; exits 1 if there is any
 #
 # Addresses (scripts/versions.env): pods in POD_CIDR on the bridge hc-cni0 (host-local IPAM, no
 # masquerade, no route off the machine), whose gateway NODE_IP is the node's address: the kubelet
@@ -35,6 +36,7 @@ sock=$real/containerd/containerd.sock
 sysctls=(vm.overcommit_memory kernel.panic kernel.panic_on_oops net.ipv4.conf.all.route_localnet)
 fixed_paths=(/var/lib/kubelet /var/log/pods /var/log/containers /run/netns /run/containerd)
 fake_taint=kwok.x-k8s.io/node=fake:NoSchedule
+local_volume_count=4
 
 tool() {
   local path
@@ -133,10 +135,10 @@ write_kubeconfig() {
 }
 
 save_host_state() {
-  [ -f "$real/host-state" ] && return 0
+  [ -f "$state/real-host-state" ] && return 0
   local s p
   { for s in "${sysctls[@]}"; do echo "sysctl $s $(sysctl -n "$s")"; done
-    for p in "${fixed_paths[@]}"; do [ -e "$p" ] || echo "created $p"; done; } >"$real/host-state"
+    for p in "${fixed_paths[@]}"; do [ -e "$p" ] || echo "created $p"; done; } >"$state/real-host-state"
 }
 
 write_containerd_config() {
@@ -296,6 +298,42 @@ allow_forwarding() {
   iptables -C FORWARD -j HITCOUNTER-FORWARD 2>/dev/null || iptables -I FORWARD -j HITCOUNTER-FORWARD
 }
 
+# Persistent volumes for the node: a StorageClass `local` with no provisioner and static local PVs,
+# each a directory under the node's state, so a StatefulSet's claim binds one on this node.
+local_volumes() {
+  local i
+  for i in $(seq "$local_volume_count"); do
+    mkdir -p "$real/volumes/pv-$i"
+    cat <<EOF
+apiVersion: v1
+kind: PersistentVolume
+metadata:
+  name: $node-pv-$i
+  labels: {hitcounter.dev/local-volume: "true"}
+spec:
+  capacity: {storage: 2Gi}
+  accessModes: [ReadWriteOnce]
+  persistentVolumeReclaimPolicy: Retain
+  storageClassName: local
+  local: {path: $real/volumes/pv-$i}
+  nodeAffinity:
+    required:
+      nodeSelectorTerms:
+      - matchExpressions:
+        - {key: kubernetes.io/hostname, operator: In, values: [$node]}
+---
+EOF
+  done
+  cat <<EOF
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata: {name: local}
+provisioner: kubernetes.io/no-provisioner
+volumeBindingMode: WaitForFirstConsumer
+reclaimPolicy: Retain
+EOF
+}
+
 deploy_coredns() {
   sed -e "s#@IMAGE@#$coredns_image#" -e "s#@DNS_IP@#$CLUSTER_DNS_IP#" scripts/real-node/coredns.yaml | kubectl_ apply -f - >/dev/null
   kubectl_ -n kube-system rollout status deployment/coredns --timeout=120s >/dev/null
@@ -316,6 +354,7 @@ up() {
   start_kubelet
   start_kube_proxy
   deploy_coredns
+  local_volumes | kubectl_ apply -f - >/dev/null
   status
 }
 
@@ -359,17 +398,21 @@ remove_iptables() {
 
 restore_host() {
   local kind a b
-  [ -f "$real/host-state" ] || return 0
+  [ -f "$state/real-host-state" ] || return 0
   while read -r kind a b; do
     case $kind in
       sysctl) sysctl -qw "$a=$b" ;;
       created) rm -rf "$a" ;;
     esac
-  done <"$real/host-state"
+  done <"$state/real-host-state"
+  # Kept for `leftovers` to check against; the next `up` saves the host's state afresh.
+  mv "$state/real-host-state" "$state/real-host-state.restored"
 }
 
 down() {
   [ -d "$real" ] || return 0
+  # The volumes' directories go with the node's state; their PersistentVolumes with it.
+  kubectl_ delete pv -l hitcounter.dev/local-volume=true --wait=false >/dev/null 2>&1 || true
   stop apiserver-relay socat
   stop kube-proxy "kube-proxy --config"
   stop kubelet "kubelet --config"
@@ -383,6 +426,32 @@ down() {
   remove_cgroups
   restore_host
   rm -rf "$real"
+}
+
+# What a real node could leave on the host, each printed; exits 1 if anything is left.
+leftovers() {
+  local found=0 s v kind a b
+  report() { echo "left behind: $*"; found=1; }
+  ip link show "$bridge" >/dev/null 2>&1 && report "interface $bridge"
+  ip -o link show type veth 2>/dev/null | grep -q . && report "veth interfaces: $(ip -o link show type veth | awk -F': ' '{print $2}' | tr '\n' ' ')"
+  v=$(iptables-save 2>/dev/null | grep -cE 'KUBE|CNI-|HITCOUNTER' || true)
+  [ "$v" = 0 ] || report "$v iptables lines naming KUBE, CNI- or HITCOUNTER"
+  v=$(ip6tables-save 2>/dev/null | grep -c KUBE || true)
+  [ "$v" = 0 ] || report "$v ip6tables lines naming KUBE"
+  grep -qE " ($real|/var/lib/kubelet|/run/netns)" /proc/mounts && report "mounts: $(grep -oE " ($real|/var/lib/kubelet|/run/netns)[^ ]*" /proc/mounts | tr '\n' ' ')"
+  pgrep -f "kubelet --config|kube-proxy --config|containerd --config $real|containerd-shim-runc-v2 .*$real|socat TCP-LISTEN:.*bind=$NODE_IP" >/dev/null &&
+    report "processes: $(pgrep -af "kubelet --config|kube-proxy --config|containerd --config $real|containerd-shim-runc-v2 .*$real|socat TCP-LISTEN:.*bind=$NODE_IP" | cut -c1-80 | tr '\n' ';')"
+  ls -d /sys/fs/cgroup/*/kubepods 2>/dev/null | grep -q . && report "cgroups: $(ls -d /sys/fs/cgroup/*/kubepods | tr '\n' ' ')"
+  [ -d "$real" ] && report "state $real"
+  if [ -f "$state/real-host-state.restored" ]; then
+    while read -r kind a b; do
+      case $kind in
+        sysctl) s=$(sysctl -n "$a"); [ "$s" = "$b" ] || report "sysctl $a=$s (was $b)" ;;
+        created) [ -e "$a" ] && report "path $a" ;;
+      esac
+    done <"$state/real-host-state.restored"
+  fi
+  return $found
 }
 
 status() {
@@ -399,6 +468,7 @@ status() {
 case "${1:-}" in
   up) up ;;
   down) down ;;
+  leftovers) leftovers ;;
   status) [ -d "$real" ] && status ;;
   *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
 esac

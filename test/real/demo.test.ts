@@ -138,5 +138,75 @@ describe("real node: the lecture's demo with real pods, real CPU and the real HP
       return replicas.current === 1 && (await readyBackendPods()).length === 1 ? replicas : undefined;
     });
     figures.add("replicas after the scale-in", `${before.current} -> ${after.current}`);
+    figures.memory("after the surge and scale-in", await cluster.podMetrics(namespace, backendSelector));
+  });
+
+  it("rolls out a service code change through `pulumi up` under steady load, failing no request, the counter exact", async function () {
+    const oldPods = new Set(await readyBackendPods());
+    const load = stress("--url", url, "--stages", "steady:100s:4:100");
+    await new Promise((resolve) => setTimeout(resolve, 15_000));
+    fs.appendFileSync(path.join(project.dir, "service", "src", "server.ts"), `\n// real-node rollout ${Date.now()}\n`);
+    const up = await cli.run("up", "--yes");
+    figures.add("pulumi up of a code change, under load", `${up.seconds.toFixed(1)} s`);
+    const series = await load;
+    const answering = Object.keys(series.result.pods);
+    expect(series.result.total.errors, "failed requests during the rollout").to.deep.equal({});
+    expect(series.result.check?.exact, `counter check: ${JSON.stringify(series.result.check)}`).to.equal(true);
+    expect(answering.some((pod) => oldPods.has(pod)), "answers from the old pods").to.equal(true);
+    expect(answering.some((pod) => !oldPods.has(pod)), "answers from the new pods").to.equal(true);
+    expect((await readyBackendPods()).some((pod) => oldPods.has(pod)), "old pods left").to.equal(false);
+  });
+
+  it("scales out under a surge run as a Job in the cluster (--in-cluster), the counter exact", async function () {
+    await eventually("the HPA at 1 replica", async () => ((await hpaReplicas()).current === 1 && (await readyBackendPods()).length === 1 ? true : undefined));
+    const series = await stress("--in-cluster", "--stages", "warm:10s:5,surge:100s:64,cool:10s:5");
+    figures.scaleOut("in-cluster", series);
+    expect(series.mode).to.equal("in-cluster");
+    expect(series.result.check?.exact, `counter check: ${JSON.stringify(series.result.check)}`).to.equal(true);
+    expect(series.result.total.errors, "failed requests").to.deep.equal({});
+    expect(Object.keys(series.result.pods).length, "pods answering").to.be.at.least(4);
+  });
+
+  it("with the Redis pod deleted, GET / answers 503 fast, no backend pod restarts, and service comes back by itself", async function () {
+    const restarts = async () => (await backendPods()).map((pod) => pod.status?.containerStatuses?.[0]?.restartCount ?? -1).reduce((a, b) => a + b, 0);
+    const restartsBefore = await restarts();
+    const { items } = await cluster.core.listNamespacedPod({ namespace, labelSelector: "app.kubernetes.io/name=redis" });
+    const deleted = cluster.core.deleteNamespacedPod({ name: items[0].metadata?.name ?? "", namespace });
+    const seen: { status: number | string; ms: number; at: number }[] = [];
+    const started = performance.now();
+    // Until 503s were seen and then 20 answers in a row were 200 again (or 120 s).
+    while (performance.now() - started < 120_000) {
+      const answer = await hit().catch((error: Error) => ({ status: (error.cause as { code?: string })?.code ?? error.name, ms: 0 }));
+      seen.push({ status: answer.status, ms: Math.round(answer.ms), at: Math.round(performance.now() - started) });
+      const recovered = seen.slice(-20);
+      if (seen.some((a) => a.status === 503) && recovered.length === 20 && recovered.every((a) => a.status === 200)) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await deleted;
+    const outage = seen.filter((a) => a.status !== 200);
+    figures.add("Redis deleted: non-200 answers", `${outage.length} in ${((outage.at(-1)?.at ?? 0) - (outage[0]?.at ?? 0)) / 1000} s, statuses ${[...new Set(outage.map((a) => a.status))].join(", ")}, slowest ${Math.max(0, ...outage.map((a) => a.ms))} ms`);
+    expect(outage.length, "answers while Redis was gone").to.be.greaterThan(0);
+    expect([...new Set(outage.map((a) => a.status))], "statuses while Redis was gone").to.deep.equal([503]);
+    expect(Math.max(...outage.map((a) => a.ms)), "slowest 503 (ms)").to.be.below(1000);
+    expect(seen.at(-1)?.status, "service back").to.equal(200);
+    expect(await restarts(), "backend restarts").to.equal(restartsBefore);
+  });
+
+  it("a persistent Redis (StatefulSet, AOF on a local PersistentVolume) keeps the count when its pod is deleted", async function () {
+    await cli.run("config", "set", "redisPersistence", "true");
+    await cli.run("config", "set", "redisStorageClass", "local");
+    await cli.run("up", "--yes");
+    const { items: claims } = await cluster.core.listNamespacedPersistentVolumeClaim({ namespace });
+    expect(claims.map((c) => `${c.spec?.storageClassName} ${c.status?.phase}`)).to.deep.equal(["local Bound"]);
+    const before = await eventually("GET / answering 200 from the persistent Redis", async () => {
+      const answer = await hit();
+      return answer.status === 200 ? answer : undefined;
+    });
+    await cluster.core.deleteNamespacedPod({ name: "redis-0", namespace });
+    const after = await eventually("GET / answering 200 after redis-0 came back", async () => {
+      const answer = await hit().catch(() => undefined);
+      return answer?.status === 200 ? answer : undefined;
+    });
+    expect(after.hits).to.equal((before.hits ?? 0) + 1);
   });
 });

@@ -48,6 +48,18 @@ export class LocalCluster {
     return items.some((ns) => ns.metadata?.name === name);
   }
 
+  /** CPU (millicores) and working set (MiB) of the pods matching `labelSelector`, from the metrics API. */
+  async podMetrics(namespace: string, labelSelector: string): Promise<{ pod: string; cpuMilli: number; memoryMi: number }[]> {
+    const list = (await this.custom.listNamespacedCustomObject({ group: "metrics.k8s.io", version: "v1beta1", namespace, plural: "pods", labelSelector })) as {
+      items: { metadata: { name: string }; containers: { usage: { cpu: string; memory: string } }[] }[];
+    };
+    return list.items.map((item) => ({
+      pod: item.metadata.name,
+      cpuMilli: item.containers.reduce((sum, c) => sum + quantity(c.usage.cpu) * 1000, 0),
+      memoryMi: Math.round(item.containers.reduce((sum, c) => sum + quantity(c.usage.memory), 0) / 2 ** 20),
+    }));
+  }
+
   /** Pushes a local Docker image to the loopback registry as repository:tag; returns it by digest. */
   async pushImage(image: string, repository: string, tag: string): Promise<string> {
     const target = `${this.registry}/${repository}:${tag}`;
@@ -73,6 +85,15 @@ export class LocalCluster {
     if (!response.ok || !digest) throw new Error(`registry has no ${repository}:${tag} (HTTP ${response.status})`);
     return digest;
   }
+}
+
+const suffixes: Record<string, number> = { n: 1e-9, u: 1e-6, m: 1e-3, "": 1, k: 1e3, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30 };
+
+/** A Kubernetes quantity ("250m", "52340Ki") as a plain number. */
+export function quantity(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)(n|u|m|k|Ki|Mi|Gi)?$/.exec(text);
+  if (!match) throw new Error(`not a quantity: ${text}`);
+  return Number(match[1]) * suffixes[match[2] ?? ""];
 }
 
 /** Polls `probe` until it returns a value, or fails with the last thing it saw. */

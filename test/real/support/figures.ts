@@ -55,6 +55,12 @@ export class RealNodeFigures {
     return timeline;
   }
 
+  /** Working set of each pod, as metrics-server reads it from the kubelet. */
+  memory(when: string, usage: { pod: string; memoryMi: number; cpuMilli: number }[]): void {
+    const mi = usage.map((u) => u.memoryMi).sort((a, b) => a - b);
+    this.add(`backend working set ${when}`, mi.length ? `${mi[0]}-${mi.at(-1)} Mi over ${mi.length} pods` : "no metrics");
+  }
+
   print(): void {
     if (this.lines.length) console.log(`\n    figures:\n${this.lines.map(([what, value]) => `      ${what}: ${value}`).join("\n")}`);
   }

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# The lecture's demo on this machine, with no cloud account and no existing cluster: the local cluster
+# with a real node, `pulumi up` of the `local` stack (state in .demo/, a local folder), the stress
+# test with live progress, then the report's path and the app's URL, left running.
+#   npm run demo              set up (or reuse) everything and run the stress test
+#   npm run demo -- --down    destroy the stack and remove the cluster
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/env.sh
+source scripts/versions.env
+
+stack=local
+namespace=hitcounter-local
+
+source scripts/local-stack.sh
+state_dir=$PWD/.demo/state
+
+# What the real node needs, checked before anything is built or started.
+preflight() {
+  [ "$(id -u)" = 0 ] || local_stack_fail "needs root: it runs containerd, a kubelet and iptables rules for the local cluster's real node"
+  [ -d /sys/fs/cgroup/memory ] && [ -d /sys/fs/cgroup/cpu ] ||
+    local_stack_fail "needs cgroup v1 memory and cpu controllers under /sys/fs/cgroup; this machine has: $(ls /sys/fs/cgroup | tr '\n' ' ')"
+  local port owner
+  for port in "${REGISTRY_ADDR##*:}" "${CHART_REPOSITORY_ADDR##*:}" 10250; do
+    owner=$(ss -Hltnp "sport = :$port" | grep -o 'users:(("[^"]*"' | cut -d'"' -f2 | head -n 1)
+    case $owner in
+      "" | docker-registry | busybox | kubelet) ;;
+      *) local_stack_fail "port $port is taken by $owner: stop the other cluster or registry first" ;;
+    esac
+  done
+}
+
+up() {
+  preflight
+  echo "== toolchain (built once into $HITCOUNTER_CACHE; about 30 min the first time)"
+  scripts/tools.sh
+  echo "== local cluster with a real node"
+  scripts/cluster.sh up --real
+  local_stack_env
+  echo "== pulumi up (stack $stack, state in $state_dir)"
+  local_stack_configure
+  pulumi_ config set scaleDownStabilizationSeconds 60
+  pulumi_ up --yes
+  local url report
+  url=$(local_stack_url)
+  report=reports/demo-$(date -u +%Y%m%dT%H%M%SZ)
+  echo "== npm run stress against $url"
+  npm run --silent stress -- --url "$url" --kubeconfig "$KUBECONFIG" --namespace "$namespace" --hpa hit-counter --out "$report"
+  echo
+  echo "report:  $PWD/$report/report.html"
+  echo "app:     $url (left running; \`npm run demo -- --down\` removes it all)"
+  echo "kubectl: KUBECONFIG=$KUBECONFIG kubectl -n $namespace get hpa,pods"
+}
+
+down() {
+  local_stack_env
+  local_stack_remove
+  scripts/cluster.sh down
+  rm -rf .demo
+}
+
+case "${1:-}" in
+  "") up ;;
+  --down) down ;;
+  *) echo "usage: npm run demo [-- --down]" >&2; exit 2 ;;
+esac

@@ -1,0 +1,53 @@
+# Sourced by scripts/demo.sh and scripts/bench-scaling.sh (functions only): a Pulumi stack of this
+# project on the local cluster (scripts/cluster.sh up --real), with its state in a local folder.
+# The caller sets `stack`, `namespace` and `state_dir`.
+
+local_stack_fail() { echo "$(basename "$0"): $*" >&2; exit 1; }
+
+pulumi_() { pulumi --stack "$stack" --non-interactive "$@"; }
+
+# The CLI and plugins scripts/tools.sh built, a file backend, the local cluster's kubeconfig.
+local_stack_env() {
+  mkdir -p "$state_dir"
+  PULUMI_HOME=$(scripts/tools.sh pulumi-home)
+  export PULUMI_HOME PULUMI_BACKEND_URL="file://$state_dir" PULUMI_SKIP_UPDATE_CHECK=true
+  export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true PULUMI_CONFIG_PASSPHRASE=${PULUMI_CONFIG_PASSPHRASE:-local-demo}
+  export PATH=$PWD/.tools/bin:$PATH
+  eval "$(scripts/cluster.sh env)"
+}
+
+local_stack_require_real_node() {
+  kubectl get node hitcounter-node >/dev/null 2>&1 || local_stack_fail "no real node in the local cluster: run \`npm run cluster:up -- --real\` first"
+}
+
+# The settings for this machine: the loopback registry, the offline base image (and the CA npm needs
+# behind an egress proxy), Redis from Debian by digest, a NodePort on 127.0.0.1, monitoring off
+# (Grafana cannot be built offline).
+local_stack_configure() {
+  local images redis ca
+  images=$(scripts/base-images.sh)
+  redis=$(sed -n 's/^REDIS_IMAGE=//p' <<<"$images")
+  docker tag "$redis" "$REGISTRY/redis:bookworm"
+  docker push -q "$REGISTRY/redis:bookworm" >/dev/null
+  pulumi stack select --create "$stack" --non-interactive >/dev/null
+  pulumi_ config set namespace "$namespace"
+  pulumi_ config set registryServer "$REGISTRY"
+  pulumi_ config set serviceType NodePort
+  pulumi_ config set monitoringEnabled false
+  pulumi_ config set redisImage "$(docker image inspect --format '{{join .RepoDigests "\n"}}' "$REGISTRY/redis:bookworm" | grep -m1 "^$REGISTRY/")"
+  pulumi_ config set --path 'imageBuildArgs[0]' "$(grep '^NODE_IMAGE=' <<<"$images")"
+  ca=$(scripts/extra-ca-certs.sh)
+  if [ -n "$ca" ]; then pulumi_ config set --path 'imageBuildArgs[1]' "NPM_CA_PEM=$ca"; fi
+}
+
+# http://127.0.0.1:<nodePort>/ of the stack's Service: kube-proxy serves NodePorts on loopback only.
+local_stack_url() {
+  echo "http://127.0.0.1:$(kubectl -n "$namespace" get service hit-counter -o jsonpath='{.spec.ports[0].nodePort}')/"
+}
+
+local_stack_remove() {
+  [ -d "$state_dir" ] && [ -x .tools/bin/pulumi ] || return 0
+  pulumi_ destroy --yes || true
+  pulumi_ stack rm --yes || true
+  rm -rf "$state_dir" "Pulumi.$stack.yaml"
+}
