@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the offline end-to-end toolchain from the Go module proxy: the Pulumi CLI and its Node
-# language host, the Kubernetes and Docker providers, the Docker Compose CLI plugin, and a kwok
-# control plane with metrics-server. The modules the proxy refuses (the language host, the Docker
-# provider) are built from ../shared/thirdparty/src; their dependencies still come from the proxy.
+# language host, the Kubernetes and Docker providers, the Docker Compose CLI plugin, a kwok control
+# plane with metrics-server, and the real node's kubelet, kube-proxy, pause and CoreDNS. The modules
+# the proxy refuses (the language host, the Docker provider) are built from ../shared/thirdparty/src;
+# their dependencies still come from the proxy.
 # Each component lands in $HITCOUNTER_CACHE/tools/<component>-<version>/ (outside the clone, so CI
 # on this machine reuses it) and is linked into .tools/bin; providers are installed as plugins into .tools/pulumi-home.
 #   scripts/tools.sh              build what is missing, link, install plugins
@@ -193,18 +194,20 @@ build_metrics_server() {
 }
 
 # name version builder: builds once per version, logging to build.log and timing into .built.
+# Two builds at a time, in this order: kube-node comes late enough to start after kubernetes has
+# filled the shared Go build cache with the packages they have in common.
 components=(
   "kubernetes $KUBE_VERSION build_kubernetes"
   "etcd $ETCD_VERSION build_etcd"
-  "kube-node $KUBE_VERSION build_kube_node"
-  "coredns $COREDNS_VERSION build_coredns"
   "kwok $KWOK_VERSION build_kwok"
   "metrics-server $METRICS_SERVER_VERSION build_metrics_server"
   "pulumi $PULUMI_VERSION build_pulumi"
+  "kube-node $KUBE_VERSION build_kube_node"
   "pulumi-kubernetes $PULUMI_KUBERNETES_VERSION build_pulumi_kubernetes"
   "pulumi-language-nodejs $PULUMI_VERSION build_pulumi_language_nodejs"
   "pulumi-docker $PULUMI_DOCKER_VERSION build_pulumi_docker"
   "docker-compose $DOCKER_COMPOSE_VERSION build_docker_compose"
+  "coredns $COREDNS_VERSION build_coredns"
 )
 
 build_one() {

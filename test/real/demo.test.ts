@@ -114,10 +114,19 @@ describe("real node: the lecture's demo with real pods, real CPU and the real HP
       [200, 2, pod],
       [200, 3, pod],
     ]);
+    const idle = await eventually("metrics-server's first reading of the backend pod", async () => {
+      const usage = await cluster.podMetrics(namespace, backendSelector);
+      return usage.length === 1 ? usage : undefined;
+    });
+    figures.memory("idle", idle);
   });
 
   it("under a surge from this machine the HPA scales out to at least 4 Ready pods, all answering, the counter exact", async function () {
-    const series = await stress("--url", url, "--stages", "warm:10s:5,surge:100s:64,cool:10s:5");
+    // The pods' working set under the load, as the HPA's memory metric sees it.
+    const samples: { pod: string; memoryMi: number; cpuMilli: number }[] = [];
+    const sampler = setInterval(() => void cluster.podMetrics(namespace, backendSelector).then((usage) => samples.push(...usage), () => undefined), 5_000);
+    const series = await stress("--url", url, "--stages", "warm:10s:5,surge:100s:64,cool:10s:5").finally(() => clearInterval(sampler));
+    figures.memory("during the surge", samples);
     const timeline = figures.scaleOut("local", series);
     const answering = Object.keys(series.result.pods);
     expect(series.result.check?.exact, `counter check: ${JSON.stringify(series.result.check)}`).to.equal(true);

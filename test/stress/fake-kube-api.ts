@@ -26,6 +26,8 @@ export interface HpaState {
   desired: number;
   cpu: number | null;
   cpuTarget: number;
+  /** True for an HPA the controller has not yet processed. */
+  unreported?: boolean;
 }
 
 interface FakeJob {
@@ -137,7 +139,8 @@ export class FakeKubeApi {
           { type: "Resource", resource: { name: "memory", target: { type: "Utilization", averageUtilization: 70 } } },
         ],
       },
-      status: {
+      // A new HPA has no status until the controller's first pass.
+      status: this.hpa.unreported ? {} : {
         currentReplicas: this.hpa.current,
         desiredReplicas: this.hpa.desired,
         currentMetrics:

@@ -34,6 +34,12 @@ describe("stress: HPA watcher", () => {
     expect(snapshot.cpuTarget).to.equal(50);
   });
 
+  it("reads the target's replicas until the HPA controller has first reported", async () => {
+    api.hpa = { ...api.hpa, unreported: true };
+    const snapshot = await (await connect(() => undefined)).snapshot();
+    expect(snapshot).to.include({ current: 1, desired: 1, cpu: null });
+  });
+
   it("records a scale-out in its series while polling", async () => {
     const snapshots: HpaSnapshot[] = [];
     const watcher = await connect((s) => snapshots.push(s), undefined, 100);

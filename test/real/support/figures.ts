@@ -58,7 +58,7 @@ export class RealNodeFigures {
   /** Working set of each pod, as metrics-server reads it from the kubelet. */
   memory(when: string, usage: { pod: string; memoryMi: number; cpuMilli: number }[]): void {
     const mi = usage.map((u) => u.memoryMi).sort((a, b) => a - b);
-    this.add(`backend working set ${when}`, mi.length ? `${mi[0]}-${mi.at(-1)} Mi over ${mi.length} pods` : "no metrics");
+    this.add(`backend working set ${when}`, mi.length ? `${mi[0]}-${mi.at(-1)} Mi over ${new Set(usage.map((u) => u.pod)).size} pods` : "no metrics");
   }
 
   print(): void {
