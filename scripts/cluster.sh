@@ -142,6 +142,8 @@ component_pids() {
 }
 
 cluster_down() {
+  # A real node holds credentials from this control plane's CA: it goes first.
+  scripts/real-node.sh down
   if [ -d "$cluster_dir" ]; then
     "$(tool kwokctl)" delete cluster --name "$name" --kubeconfig "$kubeconfig" >/dev/null 2>&1 || true
   fi
@@ -259,7 +261,6 @@ up() {
 }
 
 down() {
-  scripts/real-node.sh down
   cluster_down
   stop_pid_file "$registry_pid" docker-registry
   stop_pid_file "$chart_repo_pid" "busybox httpd"

@@ -4,7 +4,8 @@
 
 local_stack_fail() { echo "$(basename "$0"): $*" >&2; exit 1; }
 
-pulumi_() { pulumi --stack "$stack" --non-interactive "$@"; }
+# The offline toolchain's language host is found on PATH, which the CLI warns about on every command.
+pulumi_() { pulumi --stack "$stack" --non-interactive "$@" 2> >(grep -v 'using pulumi-language-nodejs from \$PATH' >&2); }
 
 # The CLI and plugins scripts/tools.sh built, a file backend, the local cluster's kubeconfig.
 local_stack_env() {
@@ -47,7 +48,7 @@ local_stack_url() {
 
 local_stack_remove() {
   [ -d "$state_dir" ] && [ -x .tools/bin/pulumi ] || return 0
-  pulumi_ destroy --yes || true
+  pulumi_ destroy --yes >/dev/null || true
   pulumi_ stack rm --yes || true
   rm -rf "$state_dir" "Pulumi.$stack.yaml"
 }

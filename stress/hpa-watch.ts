@@ -72,12 +72,13 @@ export class HpaWatcher {
         : await this.apis.apps.readNamespacedDeploymentScale({ name: target?.name ?? "", namespace });
     const selector = scale.status?.selector;
     const pods = selector ? await this.apis.core.listNamespacedPod({ namespace, labelSelector: selector }) : undefined;
-    // Until the HPA controller's first pass the HPA has no status: the target's own count stands in.
+    // Until the HPA controller's first pass the HPA's status is empty but for desiredReplicas: 0
+    // (never a real answer: an HPA keeps at least one replica). The target's own count stands in.
     const replicas = scale.status?.replicas ?? 0;
     return {
       at,
       current: hpa.status?.currentReplicas ?? replicas,
-      desired: hpa.status?.desiredReplicas ?? replicas,
+      desired: hpa.status?.desiredReplicas || replicas,
       cpu: hpa.status?.currentMetrics?.find(isCpu)?.resource?.current.averageUtilization ?? null,
       cpuTarget: hpa.spec?.metrics?.find(isCpu)?.resource?.target.averageUtilization ?? null,
       ready: (pods?.items ?? [])

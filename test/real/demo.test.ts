@@ -168,7 +168,7 @@ describe("real node: the lecture's demo with real pods, real CPU and the real HP
 
   it("scales out under a surge run as a Job in the cluster (--in-cluster), the counter exact", async function () {
     await eventually("the HPA at 1 replica", async () => ((await hpaReplicas()).current === 1 && (await readyBackendPods()).length === 1 ? true : undefined));
-    const series = await stress("--in-cluster", "--stages", "warm:10s:5,surge:100s:64,cool:10s:5");
+    const series = await stress("--in-cluster", "--stages", "warm:10s:5,surge:100s:64,cool:10s:5", "--max-requests", "5000000");
     figures.scaleOut("in-cluster", series);
     expect(series.mode).to.equal("in-cluster");
     expect(series.result.check?.exact, `counter check: ${JSON.stringify(series.result.check)}`).to.equal(true);

@@ -139,8 +139,8 @@ export class FakeKubeApi {
           { type: "Resource", resource: { name: "memory", target: { type: "Utilization", averageUtilization: 70 } } },
         ],
       },
-      // A new HPA has no status until the controller's first pass.
-      status: this.hpa.unreported ? {} : {
+      // A new HPA's status, until the controller's first pass, as the API serves it.
+      status: this.hpa.unreported ? { desiredReplicas: 0 } : {
         currentReplicas: this.hpa.current,
         desiredReplicas: this.hpa.desired,
         currentMetrics:
