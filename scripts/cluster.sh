@@ -31,23 +31,7 @@ cluster_dir=$KWOK_WORKDIR/clusters/$name
 # kwokctl runs `kubectl kustomize` from PATH whatever kubectlBinary says.
 export PATH=$PWD/.tools/bin:$PATH
 
-# Resolved into the version-keyed cache, so a cluster outlives the clone that started it.
-tool() {
-  local path
-  path=$(readlink -f ".tools/bin/$1" 2>/dev/null) && [ -e "$path" ] ||
-    { echo "missing .tools/bin/$1: run scripts/tools.sh" >&2; exit 1; }
-  echo "$path"
-}
-
-kubectl_() { "$(tool kubectl)" --kubeconfig "$kubeconfig" "$@"; }
-
-# True when the pid file names a live process whose command line contains $2: a pid reused
-# by an unrelated process after a crash does not count.
-alive() {
-  local pid
-  pid=$(cat "$1" 2>/dev/null) || return 1
-  [ -n "$pid" ] && { tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null | grep -q -- "$2"
-}
+source scripts/cluster-lib.sh
 
 stop_pid_file() {
   local pid

@@ -38,13 +38,7 @@ fixed_paths=(/var/lib/kubelet /var/log/pods /var/log/containers /run/netns /run/
 fake_taint=kwok.x-k8s.io/node=fake:NoSchedule
 local_volume_count=4
 
-tool() {
-  local path
-  path=$(readlink -f ".tools/bin/$1" 2>/dev/null) && [ -e "$path" ] ||
-    { echo "missing .tools/bin/$1: run scripts/tools.sh" >&2; exit 1; }
-  echo "$path"
-}
-kubectl_() { "$(tool kubectl)" --kubeconfig "$kubeconfig" "$@"; }
+source scripts/cluster-lib.sh
 
 # The machine must be able to run a node at all; say what is missing instead of failing halfway.
 preflight() {
@@ -59,12 +53,6 @@ preflight() {
   if ss -Hltn 'sport = :10250' | grep -q . && ! alive "$real/kubelet.pid" kubelet; then
     echo "port 10250 is taken by another kubelet or program: the real node cannot start" >&2; exit 1
   fi
-}
-
-alive() {
-  local pid
-  pid=$(cat "$1" 2>/dev/null) || return 1
-  [ -n "$pid" ] && { tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null | grep -q -- "$2"
 }
 
 start() {

@@ -6,7 +6,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { expect } from "chai";
-import { extraCaCerts, standInImages } from "../support/standins";
 import { eventually, LocalCluster } from "./support/cluster";
 import { E2eProject, type PulumiCli } from "./support/workspace";
 
@@ -70,13 +69,8 @@ describe("end to end: `pulumi up` of the dev stack with the real CLI, as a user 
     await cli.run("login", `file://${project.state}`);
     expect((await cli.run("whoami", "--verbose")).stdout).to.include(`file://${project.state}`);
     await cli.run("stack", "init", "dev");
-    // The laptop's registry is the local one; the base images are the offline stand-ins, and npm in
-    // the build stage gets the egress proxy's CA where there is one.
-    const buildArgs = [`NODE_IMAGE=${standInImages().NODE_IMAGE}`];
-    const extraCa = extraCaCerts();
-    if (extraCa) buildArgs.push(`NPM_CA_PEM=${extraCa}`);
-    await cli.run("config", "set", "registryServer", cluster.registry);
-    for (const [i, arg] of buildArgs.entries()) await cli.run("config", "set", "--path", `imageBuildArgs[${i}]`, arg);
+    // The laptop's registry is the local one; the base images are the offline stand-ins.
+    await cli.useLocalBuild(cluster.registry);
     await cli.run("config", "set", "registryUsername", "e2e");
     await cli.run("config", "set", "--secret", "registryPassword", registryPassword);
     await cli.run("config", "set", "monitoringEnabled", "false");

@@ -11,7 +11,7 @@ import { expect } from "chai";
 import type { Series } from "../../stress/series";
 import { eventually, LocalCluster, projectRoot } from "../e2e/support/cluster";
 import { E2eProject, type PulumiCli } from "../e2e/support/workspace";
-import { extraCaCerts, standInImages } from "../support/standins";
+import { standInImages } from "../support/standins";
 import { realNode, RealNodeFigures } from "./support/figures";
 
 const namespace = "hitcounter-dev";
@@ -80,11 +80,7 @@ describe("real node: the lecture's demo with real pods, real CPU and the real HP
     const redisImage = await cluster.pushImage(standInImages().REDIS_IMAGE, "redis", "bookworm");
     await cli.run("login", `file://${project.state}`);
     await cli.run("stack", "init", "dev");
-    const buildArgs = [`NODE_IMAGE=${standInImages().NODE_IMAGE}`];
-    const extraCa = extraCaCerts();
-    if (extraCa) buildArgs.push(`NPM_CA_PEM=${extraCa}`);
-    await cli.run("config", "set", "registryServer", cluster.registry);
-    for (const [i, arg] of buildArgs.entries()) await cli.run("config", "set", "--path", `imageBuildArgs[${i}]`, arg);
+    await cli.useLocalBuild(cluster.registry);
     await cli.run("config", "set", "redisImage", redisImage);
     await cli.run("config", "set", "monitoringEnabled", "false");
     await cli.run("config", "set", "scaleDownStabilizationSeconds", String(scaleDownStabilizationSeconds));
@@ -122,11 +118,19 @@ describe("real node: the lecture's demo with real pods, real CPU and the real HP
   });
 
   it("under a surge from this machine the HPA scales out to at least 4 Ready pods, all answering, the counter exact", async function () {
-    // The pods' working set under the load, as the HPA's memory metric sees it.
+    // The pods' working set under the load (metrics-server), and the HPA's own memory utilisation.
     const samples: { pod: string; memoryMi: number; cpuMilli: number }[] = [];
-    const sampler = setInterval(() => void cluster.podMetrics(namespace, backendSelector).then((usage) => samples.push(...usage), () => undefined), 5_000);
+    const hpaMemory: number[] = [];
+    const sample = async () => {
+      samples.push(...(await cluster.podMetrics(namespace, backendSelector)));
+      const hpa = await cluster.autoscaling.readNamespacedHorizontalPodAutoscaler({ name: "hit-counter", namespace });
+      const memory = hpa.status?.currentMetrics?.find((m) => m.resource?.name === "memory")?.resource?.current.averageUtilization;
+      if (memory !== undefined) hpaMemory.push(memory);
+    };
+    const sampler = setInterval(() => void sample().catch(() => undefined), 5_000);
     const series = await stress("--url", url, "--stages", "warm:10s:5,surge:100s:64,cool:10s:5").finally(() => clearInterval(sampler));
     figures.memory("during the surge", samples);
+    figures.add("HPA memory utilisation during the surge", hpaMemory.length ? `${Math.min(...hpaMemory)}-${Math.max(...hpaMemory)} % of the request (target 70 %)` : "not reported");
     const timeline = figures.scaleOut("local", series);
     const answering = Object.keys(series.result.pods);
     expect(series.result.check?.exact, `counter check: ${JSON.stringify(series.result.check)}`).to.equal(true);

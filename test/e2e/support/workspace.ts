@@ -9,6 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
+import { extraCaCerts, standInImages } from "../../support/standins";
 import { projectRoot } from "./cluster";
 
 const toolsBin = path.join(projectRoot, ".tools", "bin");
@@ -124,6 +125,18 @@ export class PulumiCli {
       const failed = error as { code?: number; stdout?: string; stderr?: string };
       throw new Error(`pulumi ${args.join(" ")} exited ${failed.code}:\n${failed.stderr ?? ""}\n${(failed.stdout ?? "").slice(-4000)}`, { cause: error });
     }
+  }
+
+  /**
+   * Points the selected stack's image build at `registry` and the offline stand-in base image; npm
+   * in the build stage gets the egress proxy's CA where there is one.
+   */
+  async useLocalBuild(registry: string): Promise<void> {
+    const buildArgs = [`NODE_IMAGE=${standInImages().NODE_IMAGE}`];
+    const extraCa = extraCaCerts();
+    if (extraCa) buildArgs.push(`NPM_CA_PEM=${extraCa}`);
+    await this.run("config", "set", "registryServer", registry);
+    for (const [i, arg] of buildArgs.entries()) await this.run("config", "set", "--path", `imageBuildArgs[${i}]`, arg);
   }
 
   /** `pulumi <args> --json`, parsed. */
