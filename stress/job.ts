@@ -53,7 +53,7 @@ export function jobManifest({ name, namespace, image, plan }: JobSpec): k8s.V1Jo
     metadata: { name, namespace, labels },
     spec: {
       backoffLimit: 0,
-      // Bounded like a local run: the stages, one drain timeout per stage, and time to start.
+      // Bounded like a local run: the stages, one drain timeout per round of connections, and time to start.
       activeDeadlineSeconds: totalSeconds(plan.stages) + rounds(plan) * (plan.timeoutSeconds + 2) + 300,
       ttlSecondsAfterFinished: 600,
       template: {
