@@ -29,7 +29,7 @@ const stacks = {
     serviceType: "NodePort",
     replicas: { min: 1, max: 10 },
     scaleDownWindow: 60,
-    backendResources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "200m", memory: "256Mi" } },
+    backendResources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "200m", memory: "256Mi" } },
     redisKind: k8s.deployment,
     disruptionBudget: false,
   },
