@@ -48,10 +48,25 @@ export interface RedisSettings {
   persistence?: { storageSize: string; storageClass?: string };
 }
 
+/**
+ * Where alerts go, read from one URL. `credential` is the part that must stay secret (the whole URL,
+ * a routing key or a password); Alertmanager reads it from a mounted Secret, never from Helm values.
+ */
+export type AlertReceiver = { credential: pulumi.Output<string> } & (
+  | { kind: "webhook" }
+  | { kind: "slack" }
+  | { kind: "pagerduty" }
+  | { kind: "email"; smarthost: string; from: string; to: string; username?: string }
+);
+
 export interface MonitoringSettings {
   namespace: string;
   chart: { path: string } | { repository: string; version: string };
   grafanaAdminUser: string;
+  /** Undefined: alerts are only shown in Alertmanager's UI. */
+  alertReceiver?: AlertReceiver;
+  /** false drops the chart's admission webhook and the operator's TLS, which only serves it. */
+  admissionWebhooks: boolean;
 }
 
 export interface StackConfig {
@@ -109,6 +124,8 @@ export function loadStackConfig(): StackConfig {
             ? { path: read.string("chartPath") }
             : { repository: read.url("chartRepository"), version: read.semver("chartVersion") },
           grafanaAdminUser: read.string("grafanaAdminUser"),
+          alertReceiver: readAlertReceiver(read),
+          admissionWebhooks: read.boolean("monitoringAdmissionWebhooks"),
         }
       : undefined,
   };
@@ -139,6 +156,52 @@ function readImageSource(read: ConfigReader): ImageSource {
     platform: read.matching("imagePlatform", /^[a-z0-9]+\/[a-z0-9]+(\/[a-z0-9]+)?$/, "an os/arch platform such as linux/amd64"),
     buildArgs: read.buildArgs("imageBuildArgs"),
   };
+}
+
+const alertUrlForms =
+  "an http(s):// webhook URL, https://hooks.slack.com/services/..., pagerduty://<routing key> or smtp://user:password@host:port?from=<address>&to=<address>";
+
+function readAlertReceiver(read: ConfigReader): AlertReceiver | undefined {
+  const raw = read.optionalString("alertWebhookUrl");
+  if (raw === undefined) return undefined;
+  // The value may carry a token: an error names the key and the expected form, never the value.
+  const invalid = (expected: string) => read.invalid("alertWebhookUrl", expected, "<secret, not shown>");
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw invalid(alertUrlForms);
+  }
+  const secret = (value: string) => pulumi.secret(value);
+  switch (url.protocol) {
+    case "http:":
+    case "https:":
+      return { kind: url.hostname === "hooks.slack.com" ? "slack" : "webhook", credential: secret(raw) };
+    case "pagerduty:": {
+      // An Events API v2 integration key: 32 characters.
+      const key = raw.slice("pagerduty://".length);
+      if (!/^[A-Za-z0-9]{32}$/.test(key)) throw invalid("pagerduty://<the 32-character Events API v2 routing key>");
+      return { kind: "pagerduty", credential: secret(key) };
+    }
+    case "smtp:": {
+      const address = /^[^\s@]+@[^\s@]+$/;
+      const from = url.searchParams.get("from") ?? "";
+      const to = url.searchParams.get("to") ?? "";
+      if (!url.hostname || !address.test(from) || !address.test(to)) {
+        throw invalid("smtp://[user:password@]host[:port]?from=<address>&to=<address>");
+      }
+      return {
+        kind: "email",
+        smarthost: `${url.hostname}:${url.port || "587"}`,
+        from,
+        to,
+        username: url.username ? decodeURIComponent(url.username) : undefined,
+        credential: secret(decodeURIComponent(url.password)),
+      };
+    }
+    default:
+      throw invalid(alertUrlForms);
+  }
 }
 
 // Kubernetes quantities, reduced to one unit so limits can be compared with requests.

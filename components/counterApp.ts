@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { Autoscaling, ContainerResources, LogLevel, ServiceType } from "./config";
+import type { ObservedBackend } from "./monitoring/observedBackend";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "./podSecurity";
 
 /** The service's PORT; the Service, the probes and the ServiceMonitor all use it by its name. */
@@ -33,10 +34,12 @@ export class CounterApp extends pulumi.ComponentResource {
   public static readonly podLabels = { "app.kubernetes.io/name": "hit-counter", "app.kubernetes.io/component": "backend", "app.kubernetes.io/part-of": "hit-counter" };
   public static readonly containerName = "hit-counter";
   /** The Service port that serves /metrics. */
-  public static readonly metricsPort = httpPort.name;
+  public readonly metricsPort = httpPort.name;
   public readonly deploymentName: pulumi.Output<string>;
   public readonly service: k8s.core.v1.Service;
   public readonly hpaName?: pulumi.Output<string>;
+  /** The label values that pick this backend's series in Prometheus. */
+  public readonly observed: pulumi.Output<ObservedBackend>;
 
   constructor(name: string, args: CounterAppArgs, opts?: pulumi.ComponentResourceOptions) {
     super("hitcounter:index:CounterApp", name, {}, opts);
@@ -131,6 +134,10 @@ export class CounterApp extends pulumi.ComponentResource {
         { parent: this },
       );
     }
+
+    this.observed = pulumi
+      .all([args.namespace, this.service.metadata.name, this.deploymentName, this.hpaName])
+      .apply(([namespace, service, deployment, hpa]) => ({ namespace, service, deployment, hpa, container: CounterApp.containerName }));
 
     this.registerOutputs({ deploymentName: this.deploymentName, serviceName: this.service.metadata.name, hpaName: this.hpaName });
   }

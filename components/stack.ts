@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig } from "./config";
 import { CounterApp, servicePort } from "./counterApp";
 import { CounterImage } from "./image";
-import { Monitoring } from "./monitoring";
+import { Monitoring } from "./monitoring/monitoring";
 import { GeneratedPassword } from "./password";
 import { podSecurityLabels } from "./podSecurity";
 import { RedisStore } from "./redis";
@@ -55,17 +55,7 @@ export function deployHitCounter(): StackOutputs {
 
   const monitoring =
     config.monitoring &&
-    new Monitoring("monitoring", {
-      settings: config.monitoring,
-      backend: {
-        namespace,
-        service: app.service,
-        metricsPort: CounterApp.metricsPort,
-        container: CounterApp.containerName,
-        deploymentName: app.deploymentName,
-        hpaName: app.hpaName,
-      },
-    });
+    new Monitoring("monitoring", { settings: config.monitoring, app });
 
   const service = app.service;
   return {

@@ -15,6 +15,9 @@ export interface AppDeps {
   draining: () => boolean;
 }
 
+// Routes the platform calls, not users: their requests go to the probe counter (metrics.ts).
+const probeRoutes = new Set(["/healthz", "/readyz", "/metrics"]);
+
 export function createApp(deps: AppDeps): Koa {
   const routes = new Map<string, Middleware>([
     ["/", countHit(deps)],
@@ -121,14 +124,18 @@ function readiness({ store, draining }: AppDeps): Middleware {
   };
 }
 
-/** Counts and times every response by route pattern; logs it at debug, which is off by default. */
+/**
+ * Counts and times every response by route pattern, probes and scrapes apart from traffic; logs it
+ * at debug, which is off by default.
+ */
 function recordRequest(metrics: Metrics, log: Logger): Middleware {
   return async (ctx, next) => {
     const started = performance.now();
     await next();
     const seconds = (performance.now() - started) / 1000;
     const route = routeOf(ctx);
-    metrics.observeRequest(ctx.method, route, ctx.status, seconds);
+    if (probeRoutes.has(route)) metrics.observeProbe(route, ctx.status);
+    else metrics.observeRequest(ctx.method, route, ctx.status, seconds);
     // Guarded: the line's object would be built for nothing at the default level.
     if (log.isLevelEnabled("debug")) log.debug({ method: ctx.method, path: ctx.path, route, status: ctx.status, ms: seconds * 1000 }, "request");
   };

@@ -29,6 +29,15 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  // Kubelet probes and Prometheus scrapes are not traffic: counted apart, so the request rate and
+  // the error ratio mean what users got. /readyz answers 503 on purpose while a pod drains.
+  private readonly probes = new Counter({
+    name: "http_probe_requests_total",
+    help: "Kubelet probes (/healthz, /readyz) and Prometheus scrapes (/metrics), by route and status; not in http_requests_total.",
+    labelNames: ["route", "status"] as const,
+    registers: [this.registry],
+  });
+
   private readonly redisErrors = new Counter({
     name: "redis_errors_total",
     help: "Redis connection failures and failed commands.",
@@ -54,6 +63,10 @@ export class Metrics {
     }
     series.requests.inc();
     series.duration.observe(seconds);
+  }
+
+  observeProbe(route: string, status: number): void {
+    this.probes.inc({ route, status: String(status) });
   }
 
   countRedisError(kind: RedisErrorKind): void {

@@ -118,7 +118,20 @@ describe("service HTTP surface", function () {
     }
   });
 
-  it("counts requests in /metrics by method, route pattern and status", async function () {
+  it("keeps a draining pod's /readyz 503s out of the request and error series", async function () {
+    const before = await (await fetch(`${app.url}/metrics`)).text();
+    app.draining = true;
+    try {
+      for (let i = 0; i < 3; i++) expect((await fetch(`${app.url}/readyz`)).status).to.equal(503);
+    } finally {
+      app.draining = false;
+    }
+    const after = await (await fetch(`${app.url}/metrics`)).text();
+    expect(sample(after, 'http_probe_requests_total{route="/readyz",status="503"}') - sample(before, 'http_probe_requests_total{route="/readyz",status="503"}')).to.equal(3);
+    expect(after).not.to.match(/^http_requests_total\{[^}]*status="503"/m);
+  });
+
+  it("counts requests in /metrics by method, route pattern and status; probes and scrapes apart", async function () {
     const before = await (await fetch(`${app.url}/metrics`)).text();
     const requests: [string, string][] = [
       ["GET", "/"],
@@ -127,6 +140,7 @@ describe("service HTTP surface", function () {
       ["HEAD", "/"],
       ["GET", "/healthz"],
       ["GET", "/healthz"],
+      ["GET", "/readyz"],
       ["POST", "/"],
       ["GET", "/random-1"],
       ["GET", "/random-2?x=1"],
@@ -140,7 +154,11 @@ describe("service HTTP surface", function () {
 
     expect(delta('http_requests_total{method="GET",route="/",status="200"}')).to.equal(3);
     expect(delta('http_requests_total{method="HEAD",route="/",status="200"}')).to.equal(1);
-    expect(delta('http_requests_total{method="GET",route="/healthz",status="200"}')).to.equal(2);
+    expect(delta('http_probe_requests_total{route="/healthz",status="200"}')).to.equal(2);
+    expect(delta('http_probe_requests_total{route="/readyz",status="200"}')).to.equal(1);
+    // The scrape that read `before`.
+    expect(delta('http_probe_requests_total{route="/metrics",status="200"}')).to.equal(1);
+    expect(after).not.to.match(/^http_request(s_total|_duration_seconds_count)\{[^}]*route="\/(healthz|readyz|metrics)"/m);
     expect(delta('http_requests_total{method="POST",route="/",status="405"}')).to.equal(1);
     expect(delta('http_requests_total{method="GET",route="unmatched",status="404"}')).to.equal(3);
     expect(delta('http_request_duration_seconds_count{method="GET",route="/",status="200"}')).to.equal(3);

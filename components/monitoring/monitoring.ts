@@ -1,10 +1,12 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import type { MonitoringSettings } from "../config";
+import type { CounterApp } from "../counterApp";
+import { GeneratedPassword } from "../password";
+import { podSecurityLabels } from "../podSecurity";
 import { hitCounterAlerts } from "./alerts";
-import type { MonitoringSettings } from "./config";
+import { alertmanagerValues, alertReceiverSecret } from "./alertmanager";
 import { hitCounterDashboard } from "./dashboard";
-import { GeneratedPassword } from "./password";
-import { podSecurityLabels } from "./podSecurity";
 
 export const releaseName = "kube-prometheus-stack";
 const grafanaAdminSecretName = "grafana-admin";
@@ -12,15 +14,7 @@ const grafanaAdminSecretName = "grafana-admin";
 export interface MonitoringArgs {
   settings: MonitoringSettings;
   /** The backend to scrape, chart and alert on. */
-  backend: {
-    namespace: pulumi.Input<string>;
-    service: k8s.core.v1.Service;
-    /** Name of the Service port that serves /metrics. */
-    metricsPort: string;
-    container: string;
-    deploymentName: pulumi.Input<string>;
-    hpaName?: pulumi.Input<string>;
-  };
+  app: CounterApp;
 }
 
 /** kube-prometheus-stack plus what makes it watch the backend: ServiceMonitor, alert rules, dashboard. */
@@ -31,7 +25,7 @@ export class Monitoring extends pulumi.ComponentResource {
 
   constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
     super("hitcounter:index:Monitoring", name, {}, opts);
-    const { settings, backend } = args;
+    const { settings, app } = args;
 
     // baseline, not restricted: the chart's components run as non-root but not all of them drop
     // every capability or set seccomp. The node exporter (host network and PID) is off below.
@@ -45,14 +39,28 @@ export class Monitoring extends pulumi.ComponentResource {
     // Grafana reads its admin login from this Secret: the chart's default password is public
     // knowledge, and a password in Helm values would sit in the state in plain text.
     const grafanaPassword = new GeneratedPassword("grafana-admin", {}, { parent: this });
-    const grafanaAdmin = new k8s.core.v1.Secret(
-      grafanaAdminSecretName,
-      {
-        metadata: { name: grafanaAdminSecretName, namespace: this.namespace },
-        stringData: { "admin-user": settings.grafanaAdminUser, "admin-password": grafanaPassword.value },
-      },
-      { parent: this },
-    );
+    const secrets = [
+      new k8s.core.v1.Secret(
+        grafanaAdminSecretName,
+        {
+          metadata: { name: grafanaAdminSecretName, namespace: this.namespace },
+          stringData: { "admin-user": settings.grafanaAdminUser, "admin-password": grafanaPassword.value },
+        },
+        { parent: this },
+      ),
+    ];
+    if (settings.alertReceiver) {
+      secrets.push(
+        new k8s.core.v1.Secret(
+          alertReceiverSecret.name,
+          {
+            metadata: { name: alertReceiverSecret.name, namespace: this.namespace },
+            stringData: { [alertReceiverSecret.key]: settings.alertReceiver.credential },
+          },
+          { parent: this },
+        ),
+      );
+    }
 
     const chart =
       "path" in settings.chart
@@ -67,40 +75,37 @@ export class Monitoring extends pulumi.ComponentResource {
         name: releaseName,
         namespace: this.namespace,
         ...chart,
-        values: kubePrometheusStackValues(),
+        values: kubePrometheusStackValues(settings),
         timeout: 600,
       },
-      { parent: this, dependsOn: [grafanaAdmin] },
+      { parent: this, dependsOn: secrets },
     );
 
+    const labels = app.service.metadata.labels;
     new k8s.apiextensions.CustomResource(
       "hit-counter",
       {
         apiVersion: "monitoring.coreos.com/v1",
         kind: "ServiceMonitor",
-        metadata: { name: backend.service.metadata.name, namespace: backend.namespace, labels: backend.service.metadata.labels },
+        metadata: { name: app.service.metadata.name, namespace: app.service.metadata.namespace, labels },
         spec: {
           // Selects the Service by its labels; Prometheus then scrapes the pods behind it.
-          selector: { matchLabels: backend.service.metadata.labels },
-          namespaceSelector: { matchNames: [backend.namespace] },
+          selector: { matchLabels: labels },
+          namespaceSelector: { matchNames: [app.service.metadata.namespace] },
           // 15 s, the HPA's own sync period, so the dashboard shows scaling as it happens.
-          endpoints: [{ port: backend.metricsPort, path: "/metrics", interval: "15s" }],
+          endpoints: [{ port: app.metricsPort, path: "/metrics", interval: "15s" }],
         },
       },
       { parent: this, dependsOn: [release] },
     );
-
-    const target = pulumi
-      .all([backend.namespace, backend.service.metadata.name, backend.deploymentName, backend.hpaName])
-      .apply(([namespace, service, deployment, hpa]) => ({ namespace, service, deployment, hpa, container: backend.container }));
 
     new k8s.apiextensions.CustomResource(
       "hit-counter",
       {
         apiVersion: "monitoring.coreos.com/v1",
         kind: "PrometheusRule",
-        metadata: { name: "hit-counter", namespace: backend.namespace, labels: backend.service.metadata.labels },
-        spec: { groups: target.apply(hitCounterAlerts) },
+        metadata: { name: "hit-counter", namespace: app.service.metadata.namespace, labels },
+        spec: { groups: app.observed.apply(hitCounterAlerts) },
       },
       { parent: this, dependsOn: [release] },
     );
@@ -110,7 +115,7 @@ export class Monitoring extends pulumi.ComponentResource {
       {
         // In Grafana's namespace, where its sidecar looks for ConfigMaps with this label.
         metadata: { name: "hit-counter-dashboard", namespace: this.namespace, labels: { grafana_dashboard: "1" } },
-        data: { "hit-counter.json": target.apply(hitCounterDashboard) },
+        data: { "hit-counter.json": app.observed.apply(hitCounterDashboard) },
       },
       { parent: this },
     );
@@ -119,15 +124,15 @@ export class Monitoring extends pulumi.ComponentResource {
   }
 }
 
-/** Chart values: no secrets in here, only the name of the Secret that holds them. */
-export function kubePrometheusStackValues() {
+/** Chart values: no secrets in here, only the names of the Secrets that hold them. */
+export function kubePrometheusStackValues(settings: Pick<MonitoringSettings, "admissionWebhooks" | "alertReceiver">) {
   return {
-    // The admission webhook's certificates come from pre-install hook Jobs running
-    // kube-webhook-certgen, an image a cluster without registry access cannot pull, so the release
-    // would hang; and without those Jobs the webhook rejects every rule (failurePolicy Fail, no CA).
-    // Off together with the operator's TLS, which exists to serve that webhook. The rules are
-    // checked before deploy instead (test/chart).
-    prometheusOperator: { admissionWebhooks: { enabled: false }, tls: { enabled: false } },
+    // The admission webhook checks rules as they are applied; its certificates come from
+    // pre-install hook Jobs running kube-webhook-certgen, an image a cluster without registry access
+    // cannot pull, so there the release would hang; and without those Jobs the webhook rejects every
+    // rule (failurePolicy Fail, no CA). Off together with the operator's TLS, which exists to serve
+    // it. The rules are then checked before deploy instead (npm run test:rules).
+    ...(settings.admissionWebhooks ? {} : { prometheusOperator: { admissionWebhooks: { enabled: false }, tls: { enabled: false } } }),
     prometheus: {
       prometheusSpec: {
         // false: select every ServiceMonitor, PodMonitor, Probe and rule in every namespace, not
@@ -145,5 +150,6 @@ export function kubePrometheusStackValues() {
     // Needs hostNetwork, hostPID and hostPath, which baseline forbids; the dashboard uses only
     // the kubelet's container metrics and kube-state-metrics.
     nodeExporter: { enabled: false },
+    ...alertmanagerValues(settings.alertReceiver),
   };
 }

@@ -1,6 +1,7 @@
-// The backend's alert rules (a PrometheusRule's spec.groups). Thresholds are starting points a team
-// tunes; each `for` keeps a blip (one slow rollout, one restart) from paging anyone.
-import type { ObservedBackend } from "./dashboard";
+// The backend's alert rules (a PrometheusRule's spec.groups), unit-tested with promtool in
+// test/rules. Thresholds are starting points a team tunes; each `for` keeps a blip (one slow
+// rollout, one restart) from paging anyone.
+import { backendQueries, type ObservedBackend } from "./observedBackend";
 
 export interface AlertRule {
   alert: string;
@@ -11,11 +12,11 @@ export interface AlertRule {
 }
 
 export function hitCounterAlerts(target: ObservedBackend): { name: string; rules: AlertRule[] }[] {
-  const app = `namespace="${target.namespace}", service="${target.service}"`;
+  const query = backendQueries(target);
   const rules: AlertRule[] = [
     {
       alert: "HitCounterHighErrorRatio",
-      expr: `sum(rate(http_requests_total{${app}, status=~"5.."}[5m])) / sum(rate(http_requests_total{${app}}[5m])) > 0.05`,
+      expr: `${query.errorRatio("5m")} > 0.05`,
       for: "5m",
       labels: { severity: "critical" },
       annotations: {
@@ -25,7 +26,7 @@ export function hitCounterAlerts(target: ObservedBackend): { name: string; rules
     },
     {
       alert: "HitCounterRedisUnreachable",
-      expr: `sum(rate(redis_errors_total{${app}}[2m])) > 0`,
+      expr: `${query.redisErrorRate("2m")} > 0`,
       for: "2m",
       labels: { severity: "critical" },
       annotations: {
@@ -35,7 +36,7 @@ export function hitCounterAlerts(target: ObservedBackend): { name: string; rules
     },
     {
       alert: "HitCounterPodsRestarting",
-      expr: `increase(kube_pod_container_status_restarts_total{namespace="${target.namespace}", container="${target.container}"}[15m]) >= 3`,
+      expr: `${query.containerRestarts("15m")} >= 3`,
       for: "0m",
       labels: { severity: "warning" },
       annotations: {
@@ -45,10 +46,9 @@ export function hitCounterAlerts(target: ObservedBackend): { name: string; rules
     },
   ];
   if (target.hpa) {
-    const hpa = `namespace="${target.namespace}", horizontalpodautoscaler="${target.hpa}"`;
     rules.push({
       alert: "HitCounterAtMaxReplicas",
-      expr: `kube_horizontalpodautoscaler_status_current_replicas{${hpa}} >= kube_horizontalpodautoscaler_spec_max_replicas{${hpa}}`,
+      expr: `${query.hpa("status_current_replicas")} >= ${query.hpa("spec_max_replicas")}`,
       for: "15m",
       labels: { severity: "warning" },
       annotations: {
