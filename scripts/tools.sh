@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the offline end-to-end toolchain from the Go module proxy: the Pulumi CLI and its Node
 # language host, the Kubernetes and Docker providers, the Docker Compose CLI plugin, a kwok control
-# plane with metrics-server, and the real node's kubelet, kube-proxy, pause and CoreDNS. The modules
+# plane with metrics-server, the real node's kubelet, kube-proxy, pause and CoreDNS, and promtool
+# and amtool for the alerting checks. The modules
 # the proxy refuses (the language host, the Docker provider) are built from ../shared/thirdparty/src;
 # their dependencies still come from the proxy.
 # Each component lands in $HITCOUNTER_CACHE/tools/<component>-<version>/ (outside the clone, so CI
@@ -153,6 +154,20 @@ build_coredns() {
   GOBIN=$1/bin go install -trimpath -ldflags "-s -w" "github.com/coredns/coredns@$COREDNS_VERSION"
 }
 
+# promtool: its module's go.mod has a replace, which only the main module may use.
+build_promtool() {
+  copy_module "github.com/prometheus/prometheus@$PROMETHEUS_MODULE_VERSION" "$1/src"
+  # The module ships a go.work naming folders the module zip leaves out.
+  (cd "$1/src" && GOWORK=off go build -trimpath \
+    -ldflags "-s -w -X github.com/prometheus/common/version.Version=${PROMETHEUS_VERSION#v}" \
+    -o "$1/bin/promtool" ./cmd/promtool)
+}
+
+build_amtool() {
+  GOBIN=$1/bin go install -trimpath -ldflags "-s -w -X github.com/prometheus/common/version.Version=${ALERTMANAGER_VERSION#v}" \
+    "github.com/prometheus/alertmanager/cmd/amtool@$ALERTMANAGER_VERSION"
+}
+
 build_etcd() {
   local src=$1/src
   # server/v3 replaces its siblings with ../paths; as a dependency those replaces are ignored
@@ -208,6 +223,8 @@ components=(
   "pulumi-docker $PULUMI_DOCKER_VERSION build_pulumi_docker"
   "docker-compose $DOCKER_COMPOSE_VERSION build_docker_compose"
   "coredns $COREDNS_VERSION build_coredns"
+  "promtool $PROMETHEUS_VERSION build_promtool"
+  "amtool $ALERTMANAGER_VERSION build_amtool"
 )
 
 build_one() {

@@ -41,7 +41,7 @@ export function hitCounterAlerts(target: ObservedBackend): { name: string; rules
       labels: { severity: "warning" },
       annotations: {
         summary: "A hit-counter pod keeps restarting",
-        description: "Pod {{ $labels.pod }} restarted {{ $value }} times in 15 minutes.",
+        description: "Pod {{ $labels.pod }} restarted {{ $value | printf \"%.0f\" }} times in 15 minutes.",
       },
     },
   ];

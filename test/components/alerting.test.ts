@@ -19,7 +19,7 @@ async function withReceiver(url: string) {
 describe("alert delivery (alertWebhookUrl)", () => {
   it("routes every alert to a webhook that reads its URL from a mounted Secret, not from the chart values", async () => {
     const url = "https://alerts.example.com/hooks/3f9a?token=abc123";
-    const { values, credential, receiver } = await withReceiver(url);
+    const { values, credential } = await withReceiver(url);
     expect(values.alertmanager).to.deep.equal({
       config: {
         route: { receiver: "hit-counter" },
