@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the offline end-to-end toolchain from the Go module proxy: the Pulumi CLI and its Node
 # language host, the Kubernetes and Docker providers, the Docker Compose CLI plugin, a kwok control
-# plane with metrics-server, the real node's kubelet, kube-proxy, pause and CoreDNS, and promtool
-# and amtool for the alerting checks. The modules
+# plane with metrics-server, the real node's kubelet, kube-proxy, pause and CoreDNS, and Prometheus,
+# Alertmanager (with promtool and amtool) and kube-state-metrics for the monitoring tests. The modules
 # the proxy refuses (the language host, the Docker provider) are built from ../shared/thirdparty/src;
 # their dependencies still come from the proxy.
 # Each component lands in $HITCOUNTER_CACHE/tools/<component>-<version>/ (outside the clone, so CI
@@ -154,18 +154,33 @@ build_coredns() {
   GOBIN=$1/bin go install -trimpath -ldflags "-s -w" "github.com/coredns/coredns@$COREDNS_VERSION"
 }
 
-# promtool: its module's go.mod has a replace, which only the main module may use.
-build_promtool() {
+# Prometheus and promtool: the module's go.mod has a replace, which only the main module may use.
+build_prometheus() {
+  local ldflags="-s -w -X github.com/prometheus/common/version.Version=${PROMETHEUS_VERSION#v}"
   copy_module "github.com/prometheus/prometheus@$PROMETHEUS_MODULE_VERSION" "$1/src"
   # The module ships a go.work naming folders the module zip leaves out.
-  (cd "$1/src" && GOWORK=off go build -trimpath \
-    -ldflags "-s -w -X github.com/prometheus/common/version.Version=${PROMETHEUS_VERSION#v}" \
-    -o "$1/bin/promtool" ./cmd/promtool)
+  (cd "$1/src" && export GOWORK=off &&
+    go build -trimpath -ldflags "$ldflags" -o "$1/bin/promtool" ./cmd/promtool &&
+    go build -trimpath -ldflags "$ldflags" -o "$1/bin/prometheus" ./cmd/prometheus)
 }
 
-build_amtool() {
-  GOBIN=$1/bin go install -trimpath -ldflags "-s -w -X github.com/prometheus/common/version.Version=${ALERTMANAGER_VERSION#v}" \
-    "github.com/prometheus/alertmanager/cmd/amtool@$ALERTMANAGER_VERSION"
+# Alertmanager embeds its web UI's built assets (ui/app/dist), which the release process makes with
+# npm and the module leaves out: this build serves the API only, with a page that says so.
+build_alertmanager() {
+  local ldflags="-s -w -X github.com/prometheus/common/version.Version=${ALERTMANAGER_VERSION#v}"
+  copy_module "github.com/prometheus/alertmanager@$ALERTMANAGER_VERSION" "$1/src"
+  mkdir -p "$1/src/ui/app/dist"
+  echo '<p>Alertmanager API only: this build has no web UI (scripts/tools.sh).</p>' >"$1/src/ui/app/dist/index.html"
+  (cd "$1/src" && go build -trimpath -ldflags "$ldflags" -o "$1/bin/amtool" ./cmd/amtool &&
+    go build -trimpath -ldflags "$ldflags" -o "$1/bin/alertmanager" ./cmd/alertmanager)
+}
+
+# The proxy refuses its module path (k8s.io/kube-state-metrics/v2); its dependencies are served.
+build_kube_state_metrics() {
+  copy_thirdparty src/kube-state-metrics "$1/src"
+  (cd "$1/src" && go build -trimpath \
+    -ldflags "-s -w -X github.com/prometheus/common/version.Version=${KUBE_STATE_METRICS_VERSION#v}" \
+    -o "$1/bin/kube-state-metrics" .)
 }
 
 build_etcd() {
@@ -223,8 +238,9 @@ components=(
   "pulumi-docker $PULUMI_DOCKER_VERSION build_pulumi_docker"
   "docker-compose $DOCKER_COMPOSE_VERSION build_docker_compose"
   "coredns $COREDNS_VERSION build_coredns"
-  "promtool $PROMETHEUS_VERSION build_promtool"
-  "amtool $ALERTMANAGER_VERSION build_amtool"
+  "prometheus $PROMETHEUS_VERSION build_prometheus"
+  "alertmanager $ALERTMANAGER_VERSION build_alertmanager"
+  "kube-state-metrics $KUBE_STATE_METRICS_VERSION build_kube_state_metrics"
 )
 
 build_one() {

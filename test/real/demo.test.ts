@@ -1,7 +1,9 @@
 // The lecture's demo on a real node (scripts/cluster.sh up --real): `pulumi up` of the dev stack with
 // the real CLI, pods run by a real kubelet, load from `npm run stress`, CPU measured by metrics-server
 // from the kubelet, and the HPA scaling on it. Nothing is simulated: the pods that answer are
-// processes on this machine. Each `it` stands on the one before it (--bail).
+// processes on this machine. Monitoring is real Prometheus, Alertmanager and kube-state-metrics run
+// beside the node (support/monitoring.ts says why not through the chart), fed the ServiceMonitor,
+// rules and receiver the program created. Each `it` stands on the one before it (--bail).
 import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -12,7 +14,9 @@ import type { Series } from "../../stress/series";
 import { eventually, LocalCluster, projectRoot } from "../e2e/support/cluster";
 import { E2eProject, type PulumiCli } from "../e2e/support/workspace";
 import { standInImages } from "../support/standins";
+import { AlertWebhook } from "./support/alertWebhook";
 import { realNode, RealNodeFigures } from "./support/figures";
+import { HostMonitoring } from "./support/monitoring";
 
 const namespace = "hitcounter-dev";
 const backendSelector = "app.kubernetes.io/name=hit-counter,app.kubernetes.io/component=backend";
@@ -21,6 +25,10 @@ const backendSelector = "app.kubernetes.io/name=hit-counter,app.kubernetes.io/co
 // suite would otherwise wait out four minutes of steps. The CPU and memory targets are the defaults.
 const scaleDownStabilizationSeconds = 30;
 const scaleDownMaxPercent = 100;
+const monitoringNamespace = "monitoring";
+// The e2e suite's stand-in for kube-prometheus-stack: the CRDs, and the values it was given recorded.
+const chartStandIn = path.join(projectRoot, "test", "e2e", "charts", "kube-prometheus-stack");
+const app = `namespace="${namespace}", service="hit-counter"`;
 
 describe("real node: the lecture's demo with real pods, real CPU and the real HPA", function () {
   this.timeout(900_000);
@@ -28,6 +36,9 @@ describe("real node: the lecture's demo with real pods, real CPU and the real HP
   let project: E2eProject;
   let cli: PulumiCli;
   let url: string;
+  let webhook: AlertWebhook;
+  let monitoring: HostMonitoring;
+  let surge: Series;
   const figures = new RealNodeFigures();
 
   async function backendPods() {
@@ -71,9 +82,12 @@ describe("real node: the lecture's demo with real pods, real CPU and the real HP
     await realNode(cluster);
     project = E2eProject.create(cluster.kubeconfig);
     cli = project.cli();
+    webhook = await AlertWebhook.start();
   });
 
   after(async function () {
+    monitoring?.stop();
+    webhook?.close();
     await cli?.run("destroy", "--yes", "--stack", "dev").catch(() => undefined);
     project?.remove();
     figures.print();
@@ -85,7 +99,10 @@ describe("real node: the lecture's demo with real pods, real CPU and the real HP
     await cli.run("stack", "init", "dev");
     await cli.useLocalBuild(cluster.registry);
     await cli.run("config", "set", "redisImage", redisImage);
-    await cli.run("config", "set", "monitoringEnabled", "false");
+    await cli.run("config", "set", "chartPath", chartStandIn);
+    // Nothing can be pulled here: the chart's certificate hook Jobs could not run.
+    await cli.run("config", "set", "monitoringAdmissionWebhooks", "false");
+    await cli.run("config", "set", "--secret", "alertWebhookUrl", webhook.url);
     await cli.run("config", "set", "scaleDownStabilizationSeconds", String(scaleDownStabilizationSeconds));
     await cli.run("config", "set", "scaleDownMaxPercent", String(scaleDownMaxPercent));
     const up = await cli.run("up", "--yes");
@@ -104,6 +121,8 @@ describe("real node: the lecture's demo with real pods, real CPU and the real HP
     }
     const service = await cluster.core.readNamespacedService({ name: "hit-counter", namespace });
     url = `http://127.0.0.1:${service.spec?.ports?.[0].nodePort}/`;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hitcounter-monitoring-"));
+    monitoring = await HostMonitoring.start(cluster, { namespace, monitoringNamespace, dir, groupInterval: "30s" });
   });
 
   it("GET / through the NodePort on 127.0.0.1 counts 1, 2, 3, served by the real pod", async function () {
@@ -133,6 +152,7 @@ describe("real node: the lecture's demo with real pods, real CPU and the real HP
     };
     const sampler = setInterval(() => void sample().catch(() => undefined), 5_000);
     const series = await stress("--url", url, "--stages", "warm:10s:5,surge:60s:64,cool:10s:5").finally(() => clearInterval(sampler));
+    surge = series;
     figures.memory("during the surge", samples);
     figures.add("HPA memory utilisation during the surge", hpaMemory.length ? `${Math.min(...hpaMemory)}-${Math.max(...hpaMemory)} % of the request (target 70 %)` : "not reported");
     const timeline = figures.scaleOut("local", series);
@@ -156,6 +176,50 @@ describe("real node: the lecture's demo with real pods, real CPU and the real HP
     });
     figures.add("replicas after the scale-in", `${before.current} -> ${after.current}`);
     figures.memory("after the surge and scale-in", await cluster.podMetrics(namespace, backendSelector));
+  });
+
+  it("Prometheus scraped every pod Ready in the surge through the ServiceMonitor; every dashboard panel has data; kube-state-metrics agrees with the HPA", async function () {
+    const load = stress("--url", url, "--stages", "steady:60s:2:20");
+    // Every pod the surge saw Ready was an up == 1 target at some point since.
+    const surgePods = [...new Set(surge.replicas.flatMap((s) => s.ready))].sort();
+    const scraped = await eventually("every surge pod scraped", async () => {
+      const up = await monitoring.query(`max by (pod) (max_over_time(up{${app}}[15m])) == 1`);
+      const pods = up.map((s) => s.labels.pod);
+      return surgePods.every((pod) => pods.includes(pod)) ? pods : undefined;
+    }, { timeoutMs: 60_000 }).catch((error: Error) => {
+      throw new Error(`${error.message}\nPrometheus log:\n${monitoring.logTail("prometheus")}`, { cause: error });
+    });
+    expect(surgePods.length).to.be.at.least(4);
+    const [most] = await monitoring.query(`max_over_time(count(up{${app}} == 1)[15m:15s])`);
+    figures.add("Prometheus: backend targets up at once, most", `${most?.value} (pods Ready in the surge: ${surgePods.length}, all scraped: ${scraped.length} pods)`);
+
+    // Each panel's query, as Grafana would send it, returns series while the app takes traffic.
+    await new Promise((resolve) => setTimeout(resolve, 30_000));
+    const dashboard = await cluster.core.readNamespacedConfigMap({ name: "hit-counter-dashboard", namespace: monitoringNamespace });
+    const panels = JSON.parse(dashboard.data?.["hit-counter.json"] ?? "{}").panels as { title: string; targets: { expr: string; legendFormat: string }[] }[];
+    const empty = await eventually("a series for every panel query", async () => {
+      const missing: string[] = [];
+      for (const panel of panels) {
+        for (const target of panel.targets) {
+          if ((await monitoring.query(target.expr.replaceAll("$__range", "15m"))).length === 0) missing.push(`${panel.title} (${target.legendFormat})`);
+        }
+      }
+      return missing.length === 0 ? missing : undefined;
+    }, { timeoutMs: 60_000, intervalMs: 5_000 }).catch((error: Error) => error.message);
+    expect(empty, "panel queries without series").to.deep.equal([]);
+    const [hits] = await monitoring.query(`sum(increase(http_requests_total{${app}, route="/", method="GET", status="200"}[15m]))`);
+    figures.add("Prometheus: hits counted in 15 min (increase(), extrapolated)", `${Math.round(hits?.value ?? 0)}`);
+
+    const agreed = await eventually("kube-state-metrics' current replicas equal to the HPA's", async () => {
+      const [ksm] = await monitoring.query(`kube_horizontalpodautoscaler_status_current_replicas{namespace="${namespace}", horizontalpodautoscaler="hit-counter"}`);
+      const hpa = await hpaReplicas();
+      return ksm?.value === hpa.current ? hpa.current : undefined;
+    }, { timeoutMs: 60_000 });
+    const [peak] = await monitoring.query(`max_over_time(kube_horizontalpodautoscaler_status_current_replicas{namespace="${namespace}", horizontalpodautoscaler="hit-counter"}[15m])`);
+    figures.add("kube-state-metrics: HPA current replicas now / peak in 15 min", `${agreed} / ${peak?.value}`);
+    expect(peak?.value).to.be.at.least(4);
+    const series = await load;
+    expect(series.result.total.errors, "failed requests").to.deep.equal({});
   });
 
   it("rolls out a service code change through `pulumi up` under steady load, failing no request, the counter exact", async function () {
@@ -207,6 +271,25 @@ describe("real node: the lecture's demo with real pods, real CPU and the real HP
     expect(Math.max(...outage.map((a) => a.ms)), "slowest 503 (ms)").to.be.below(1000);
     expect(seen.at(-1)?.status, "service back").to.equal(200);
     expect(await restarts(), "backend restarts").to.equal(restartsBefore);
+  });
+
+  it("with Redis scaled to 0, HitCounterRedisUnreachable fires and reaches the webhook, and resolves once Redis is back", async function () {
+    const alert = "HitCounterRedisUnreachable";
+    const scaleRedis = (replicas: number) =>
+      cluster.apps.replaceNamespacedDeploymentScale({ name: "redis", namespace, body: { metadata: { name: "redis", namespace }, spec: { replicas } } });
+    const down = Date.now();
+    await scaleRedis(0);
+    const fired = await eventually(`${alert} firing at the webhook`, async () => webhook.received(alert, "firing", down), { timeoutMs: 360_000, intervalMs: 5_000 }).catch((error: Error) => {
+      throw new Error(`${error.message}\nAlertmanager log:\n${monitoring.logTail("alertmanager")}`, { cause: error });
+    });
+    expect(fired.alert.labels).to.include({ alertname: alert, severity: "critical" });
+    expect(fired.alert.annotations.description).to.contain(`namespace ${namespace}`);
+    await scaleRedis(1);
+    const back = Date.now();
+    await eventually("GET / answering 200 again", async () => ((await hit().catch(() => undefined))?.status === 200 ? true : undefined));
+    const resolved = await eventually(`${alert} resolved at the webhook`, async () => webhook.received(alert, "resolved", back), { timeoutMs: 360_000, intervalMs: 5_000 });
+    figures.add("Redis scaled to 0 -> alert at the webhook (for: 2m)", `${((fired.at - down) / 1000).toFixed(0)} s`);
+    figures.add("Redis back -> resolved at the webhook", `${((resolved.at - back) / 1000).toFixed(0)} s`);
   });
 
   it("a persistent Redis (StatefulSet, AOF on a local PersistentVolume) keeps the count when its pod is deleted", async function () {

@@ -10,6 +10,7 @@ import { promisify } from "node:util";
 import { expect } from "chai";
 import yaml from "js-yaml";
 import { Metrics } from "../../service/src/metrics";
+import { helmMerge } from "../support/helmValues";
 import { declaredResource, type Manifest, projectRoot, runProgram } from "../support/pulumiMocks";
 
 const run = promisify(execFile);
@@ -35,15 +36,6 @@ function write(name: string, content: unknown): string {
   const file = path.join(workDir, name);
   fs.writeFileSync(file, typeof content === "string" ? content : yaml.dump(content, { lineWidth: -1 }));
   return file;
-}
-
-/** Helm's merge of user values into a chart's: maps merge key by key, anything else replaces. */
-function helmMerge(base: unknown, over: unknown): unknown {
-  const isMap = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
-  if (!isMap(base) || !isMap(over)) return over;
-  const merged = { ...base };
-  for (const [key, value] of Object.entries(over)) merged[key] = helmMerge(base[key], value);
-  return merged;
 }
 
 describe("alerting, checked by promtool and amtool", function () {
