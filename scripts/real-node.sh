@@ -250,9 +250,11 @@ start_kubelet() {
   write_kubeconfig kubelet
   write_kubeconfig kube-proxy
   write_kubelet_config
+  # --containerd: cAdvisor, inside the kubelet, asks containerd which container a cgroup belongs to
+  # and labels its series with it (container, image); it looks at the default socket unless told.
   start kubelet "$(tool kubelet)" --config "$real/kubelet.yaml" --kubeconfig "$real/kubelet.kubeconfig" \
     --root-dir "$kubelet_root" --cert-dir "$real/pki" --hostname-override "$node" \
-    --node-ip "$NODE_IP" --node-labels "hitcounter.dev/node=real"
+    --node-ip "$NODE_IP" --node-labels "hitcounter.dev/node=real" --containerd "$sock"
   wait_for "node $node Ready" "$real/kubelet.log" kubectl_ wait --for=condition=Ready "node/$node" --timeout=2s
 }
 

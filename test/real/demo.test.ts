@@ -197,16 +197,17 @@ describe("real node: the lecture's demo with real pods, real CPU and the real HP
     await new Promise((resolve) => setTimeout(resolve, 30_000));
     const dashboard = await cluster.core.readNamespacedConfigMap({ name: "hit-counter-dashboard", namespace: monitoringNamespace });
     const panels = JSON.parse(dashboard.data?.["hit-counter.json"] ?? "{}").panels as { title: string; targets: { expr: string; legendFormat: string }[] }[];
-    const empty = await eventually("a series for every panel query", async () => {
-      const missing: string[] = [];
+    let missing: string[] = [];
+    await eventually("a series for every panel query", async () => {
+      missing = [];
       for (const panel of panels) {
         for (const target of panel.targets) {
-          if ((await monitoring.query(target.expr.replaceAll("$__range", "15m"))).length === 0) missing.push(`${panel.title} (${target.legendFormat})`);
+          if ((await monitoring.query(target.expr.replaceAll("$__range", "15m"))).length === 0) missing.push(`${panel.title} (${target.legendFormat}): ${target.expr}`);
         }
       }
-      return missing.length === 0 ? missing : undefined;
-    }, { timeoutMs: 60_000, intervalMs: 5_000 }).catch((error: Error) => error.message);
-    expect(empty, "panel queries without series").to.deep.equal([]);
+      return missing.length === 0 ? true : undefined;
+    }, { timeoutMs: 60_000, intervalMs: 5_000 }).catch(() => undefined);
+    expect(missing, "panel queries without series").to.deep.equal([]);
     const [hits] = await monitoring.query(`sum(increase(http_requests_total{${app}, route="/", method="GET", status="200"}[15m]))`);
     figures.add("Prometheus: hits counted in 15 min (increase(), extrapolated)", `${Math.round(hits?.value ?? 0)}`);
 
