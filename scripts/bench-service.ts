@@ -6,6 +6,7 @@
 // less than req/s, so it is the figure the goal is set on (service <= 1.25x bare).
 // Settings: BENCH_RUNS (5), BENCH_DURATION (10 s), BENCH_CONNECTIONS (50), BENCH_WARMUP (3 s),
 // BENCH_LIMITED (1; 0 skips the 200m runs, for a quick before/after of a change).
+import { setTimeout as sleep } from "node:timers/promises";
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
@@ -52,7 +53,7 @@ async function measure(redis: RedisServer, server: Server, seconds: number): Pro
   const cpuBefore = cpuTimeUs(server.pid);
   const result = await wrk(`${server.url}/`, connections, seconds);
   const cpuUs = (cpuTimeUs(server.pid) - cpuBefore) / result.requests;
-  await new Promise((resolve) => setTimeout(resolve, 500));
+  await sleep(500);
   const counted = Number(await redis.cli("GET", "hits")) - counterBefore;
   if (result.failed > 0) throw new Error(`${server.name}: ${result.failed} failed requests`);
   if (counted < result.requests || counted > result.requests + connections) {

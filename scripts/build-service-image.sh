@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the service image with the local Docker engine:
-#   scripts/build-service-image.sh [TAG [SERVICE_DIR]]   (default hit-counter-service:local, service/) Without NODE_IMAGE set, it builds and uses the offline
-# stand-in base image (scripts/base-images.sh), so nothing is pulled from a container registry.
+#   scripts/build-service-image.sh [TAG [SERVICE_DIR]]   (default hit-counter-service:local, service/)
+# Without NODE_IMAGE set, it builds and uses the offline stand-in base image (scripts/base-images.sh),
+# so nothing is pulled from a container registry.
 # npm inside the build stage gets only the CA certificates that Node does not already ship with
 # (scripts/extra-ca-certs.sh: here, the egress proxy's CA).
 set -euo pipefail

@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
-source scripts/versions.env
+scripts/install-node.sh
 
 stack=local
 namespace=hitcounter-local

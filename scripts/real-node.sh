@@ -19,7 +19,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
-source scripts/versions.env
 
 state=${HITCOUNTER_CLUSTER_DIR:-$HITCOUNTER_CACHE/cluster}
 real=$state/real

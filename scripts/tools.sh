@@ -14,7 +14,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
 source scripts/env.sh
-source scripts/versions.env
 
 tools=$HITCOUNTER_CACHE/tools
 # The machine's Go (1.26) is at /usr/local/go, which a non-login shell may not have on PATH.

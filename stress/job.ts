@@ -5,6 +5,7 @@
 // The agent (agent.ts and what it imports, autocannon included) is bundled by esbuild into one
 // file, shipped in a ConfigMap and run by the `node` of the image the Deployment already runs, so
 // nothing has to be built or pulled. It prints its series to the log, which the CLI follows.
+import { setTimeout as sleep } from "node:timers/promises";
 import type * as k8s from "@kubernetes/client-node" with { "resolution-mode": "import" };
 import { build } from "esbuild";
 import { randomBytes } from "node:crypto";
@@ -166,7 +167,7 @@ export class InClusterRun {
       while (!this.result && !this.failure) {
         const before = seen;
         seen = await this.readLog(pod, seen, true);
-        if (seen === before) await new Promise((resolve) => setTimeout(resolve, 1000));
+        if (seen === before) await sleep(1000);
         // The log stream can end while the container still runs (API server timeouts): follow
         // again, skipping the lines already read, until the result line or the pod's end.
         if (!this.result && !this.failure && (await this.podDone(pod))) {
@@ -197,7 +198,7 @@ export class InClusterRun {
       }
       if (pod && pod.status?.phase !== "Pending") return pod.metadata?.name ?? "";
       if (Date.now() > deadline) throw new Error(`Job ${this.name}: no running pod after ${this.startTimeoutMs / 1000}s`);
-      await new Promise((resolve) => setTimeout(resolve, 1000));
+      await sleep(1000);
     }
   }
 

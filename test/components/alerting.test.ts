@@ -2,15 +2,14 @@
 // receiver it accepts; and the chart's admission webhook key.
 import { expect } from "chai";
 import { declaredResource, isSecretInput, type Manifest, rejectedConfig, runProgram, unwrapSecrets } from "../support/pulumiMocks";
+import { resourceType } from "../support/resourceTypes";
 
-const release = "kubernetes:helm.sh/v3:Release";
-const secret = "kubernetes:core/v1:Secret";
 const credentialFile = "/etc/alertmanager/secrets/alert-receiver/credential";
 
 async function withReceiver(url: string) {
   const run = await runProgram("dev", { config: { alertWebhookUrl: url }, secretKeys: ["alertWebhookUrl"] });
-  const values = declaredResource(run, release, "kube-prometheus-stack").values;
-  const stored = run.resources.find((r) => r.type === secret && r.name === "alert-receiver")?.inputs.stringData;
+  const values = declaredResource(run, resourceType.release, "kube-prometheus-stack").values;
+  const stored = run.resources.find((r) => r.type === resourceType.secret && r.name === "alert-receiver")?.inputs.stringData;
   expect(isSecretInput(stored), "the Secret's data is a Pulumi secret").to.equal(true);
   const credential: string = unwrapSecrets(stored as Manifest).credential;
   return { values, credential, receiver: values.alertmanager.config.receivers[1] as Manifest };
@@ -80,7 +79,7 @@ describe("alert delivery (alertWebhookUrl)", () => {
 describe("the chart's admission webhook (monitoringAdmissionWebhooks)", () => {
   it("false drops the webhook together with the operator's TLS, which only serves it", async () => {
     const run = await runProgram("dev", { config: { monitoringAdmissionWebhooks: false } });
-    const values = declaredResource(run, release, "kube-prometheus-stack").values;
+    const values = declaredResource(run, resourceType.release, "kube-prometheus-stack").values;
     expect(values.prometheusOperator).to.deep.equal({ admissionWebhooks: { enabled: false }, tls: { enabled: false } });
   });
 });

@@ -2,6 +2,7 @@
 // naming the key and the expected form; each switch changes the graph as documented.
 import { expect } from "chai";
 import { declaredOfType, declaredResource, rejectedConfig, runProgram } from "../support/pulumiMocks";
+import { resourceType } from "../support/resourceTypes";
 
 const invalid: { config: Record<string, string | number>; message: string }[] = [
   {
@@ -83,7 +84,7 @@ describe("stack configuration", () => {
 
   it("accepts quantities in other units when the limit still covers the request", async () => {
     const run = await runProgram("dev", { config: { cpuRequest: "0.1", cpuLimit: "1", memoryRequest: "128M", memoryLimit: "1Gi" } });
-    expect(declaredResource(run, "kubernetes:apps/v1:Deployment", "hit-counter").spec.template.spec.containers[0].resources).to.deep.equal({
+    expect(declaredResource(run, resourceType.deployment, "hit-counter").spec.template.spec.containers[0].resources).to.deep.equal({
       requests: { cpu: "0.1", memory: "128M" },
       limits: { cpu: "1", memory: "1Gi" },
     });
@@ -92,42 +93,42 @@ describe("stack configuration", () => {
   it("with monitoring off, installs no Helm release, monitors, rules or dashboard", async () => {
     const run = await runProgram("dev", { config: { monitoringEnabled: false } });
     const types = run.resources.map((r) => r.type);
-    expect(types).not.to.include.members(["kubernetes:helm.sh/v3:Release", "kubernetes:core/v1:ConfigMap"]);
+    expect(types).not.to.include.members([resourceType.release, resourceType.configMap]);
     expect(types.filter((t) => t.includes("monitoring.coreos.com"))).to.deep.equal([]);
     expect(run.outputs.grafanaPortForward).to.equal(undefined);
   });
 
   it("with a local chart directory, installs from it instead of the repository", async () => {
     const run = await runProgram("dev", { config: { chartPath: "/charts/kube-prometheus-stack" } });
-    const release = declaredResource(run, "kubernetes:helm.sh/v3:Release", "kube-prometheus-stack");
+    const release = declaredResource(run, resourceType.release, "kube-prometheus-stack");
     expect(release.chart).to.equal("/charts/kube-prometheus-stack");
     expect(release).not.to.have.any.keys("version", "repositoryOpts");
   });
 
   it("with one utilisation target at 0, scales on the other metric only", async () => {
     const run = await runProgram("dev", { config: { cpuTargetUtilization: 0 } });
-    const hpa = declaredResource(run, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "hit-counter");
+    const hpa = declaredResource(run, resourceType.hpa, "hit-counter");
     expect(hpa.spec.metrics.map((m: { resource: { name: string } }) => m.resource.name)).to.deep.equal(["memory"]);
   });
 
   it("with both targets at 0, runs minReplicas replicas and no HPA", async () => {
     const run = await runProgram("dev", { config: { cpuTargetUtilization: 0, memoryTargetUtilization: 0, minReplicas: 3, maxReplicas: 3 } });
-    expect(declaredOfType(run, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler")).to.deep.equal([]);
-    expect(declaredResource(run, "kubernetes:apps/v1:Deployment", "hit-counter").spec.replicas).to.equal(3);
+    expect(declaredOfType(run, resourceType.hpa)).to.deep.equal([]);
+    expect(declaredResource(run, resourceType.deployment, "hit-counter").spec.replicas).to.equal(3);
     expect(run.outputs.hpaName).to.equal(undefined);
   });
 
   it("with a prebuilt image, builds nothing and deploys that digest", async () => {
     const image = `registry.example/hit-counter@sha256:${"0f".repeat(32)}`;
     const run = await runProgram("dev", { config: { image, registryServer: "" } });
-    expect(declaredOfType(run, "docker:index/image:Image")).to.deep.equal([]);
-    expect(declaredResource(run, "kubernetes:apps/v1:Deployment", "hit-counter").spec.template.spec.containers[0].image).to.equal(image);
+    expect(declaredOfType(run, resourceType.image)).to.deep.equal([]);
+    expect(declaredResource(run, resourceType.deployment, "hit-counter").spec.template.spec.containers[0].image).to.equal(image);
   });
 
   it("builds service/ for the configured platform with the build args, tagged with the stack name", async () => {
     const pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----";
     const run = await runProgram("dev", { config: { imageBuildArgs: ["NODE_IMAGE=node:24.11.0-alpine", `NPM_CA_PEM=${pem}`] } });
-    const image = declaredResource(run, "docker:index/image:Image", "hit-counter");
+    const image = declaredResource(run, resourceType.image, "hit-counter");
     expect(image.imageName).to.equal("localhost:5000/hit-counter:dev");
     expect(image.build).to.deep.include({ platform: "linux/amd64", args: { NODE_IMAGE: "node:24.11.0-alpine", NPM_CA_PEM: pem } });
     expect(image.build.context).to.match(/\/service$/);
@@ -136,9 +137,9 @@ describe("stack configuration", () => {
 
   it("logs in to the registry host with the secret password when a user is set", async () => {
     const run = await runProgram("prod", { config: { registryPassword: "registry-token" }, secretKeys: ["registryPassword"] });
-    const image = declaredResource(run, "docker:index/image:Image", "hit-counter");
+    const image = declaredResource(run, resourceType.image, "hit-counter");
     expect(image.registry).to.deep.equal({ server: "ghcr.io", username: "example-org-ci", password: "registry-token" });
-    const raw = run.resources.find((r) => r.type === "docker:index/image:Image")?.inputs.registry as Record<string, unknown>;
+    const raw = run.resources.find((r) => r.type === resourceType.image)?.inputs.registry as Record<string, unknown>;
     expect(JSON.stringify(raw)).to.contain("1b47061264138c4ac30d75fd1eb44270");
   });
 });

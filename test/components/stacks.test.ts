@@ -1,21 +1,8 @@
 // Each stack file run through the real program under Pulumi mocks: the graph a user would get.
 import { expect } from "chai";
 import { declaredOfType, declaredResource, type Manifest, isSecretInput, type ProgramRun, runProgram } from "../support/pulumiMocks";
+import { resourceType as k8s } from "../support/resourceTypes";
 
-const k8s = {
-  namespace: "kubernetes:core/v1:Namespace",
-  service: "kubernetes:core/v1:Service",
-  secret: "kubernetes:core/v1:Secret",
-  configMap: "kubernetes:core/v1:ConfigMap",
-  deployment: "kubernetes:apps/v1:Deployment",
-  statefulSet: "kubernetes:apps/v1:StatefulSet",
-  hpa: "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
-  pdb: "kubernetes:policy/v1:PodDisruptionBudget",
-  networkPolicy: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
-  release: "kubernetes:helm.sh/v3:Release",
-  serviceMonitor: "kubernetes:monitoring.coreos.com/v1:ServiceMonitor",
-  prometheusRule: "kubernetes:monitoring.coreos.com/v1:PrometheusRule",
-};
 
 const backendLabels = { "app.kubernetes.io/name": "hit-counter", "app.kubernetes.io/component": "backend", "app.kubernetes.io/part-of": "hit-counter" };
 const redisLabels = { "app.kubernetes.io/name": "redis", "app.kubernetes.io/component": "store", "app.kubernetes.io/part-of": "hit-counter" };

@@ -1,4 +1,5 @@
 // The local cluster itself: kwok simulates only the nodes it made, so a real kubelet can join it.
+import { setTimeout as sleep } from "node:timers/promises";
 import { expect } from "chai";
 import { LocalCluster } from "./support/cluster";
 
@@ -22,7 +23,7 @@ describe("end to end: the local cluster", function () {
 
     await cluster.core.createNode({ body: { metadata: { name, labels: { "kubernetes.io/hostname": name } } } });
     // kwok's node heartbeat turns a managed node Ready within a second or two.
-    await new Promise((resolve) => setTimeout(resolve, 5_000));
+    await sleep(5_000);
     const node = await cluster.core.readNode({ name });
     expect(node.status?.conditions ?? []).to.deep.equal([]);
   });

@@ -4,6 +4,7 @@
 // processes on this machine. Monitoring is real Prometheus, Alertmanager and kube-state-metrics run
 // beside the node (support/monitoring.ts says why not through the chart), fed the ServiceMonitor,
 // rules and receiver the program created. Each `it` stands on the one before it (--bail).
+import { setTimeout as sleep } from "node:timers/promises";
 import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -194,7 +195,7 @@ describe("real node: the lecture's demo with real pods, real CPU and the real HP
     figures.add("Prometheus: backend targets up at once, most", `${most?.value} (pods Ready in the surge: ${surgePods.length}, all scraped: ${scraped.length} pods)`);
 
     // Each panel's query, as Grafana would send it, returns series while the app takes traffic.
-    await new Promise((resolve) => setTimeout(resolve, 30_000));
+    await sleep(30_000);
     const dashboard = await cluster.core.readNamespacedConfigMap({ name: "hit-counter-dashboard", namespace: monitoringNamespace });
     const panels = JSON.parse(dashboard.data?.["hit-counter.json"] ?? "{}").panels as { title: string; targets: { expr: string; legendFormat: string }[] }[];
     let missing: string[] = [];
@@ -226,7 +227,7 @@ describe("real node: the lecture's demo with real pods, real CPU and the real HP
   it("rolls out a service code change through `pulumi up` under steady load, failing no request, the counter exact", async function () {
     const oldPods = new Set(await readyBackendPods());
     const load = stress("--url", url, "--stages", "steady:60s:4:100");
-    await new Promise((resolve) => setTimeout(resolve, 15_000));
+    await sleep(15_000);
     fs.appendFileSync(path.join(project.dir, "service", "src", "server.ts"), `\n// real-node rollout ${Date.now()}\n`);
     const up = await cli.run("up", "--yes");
     figures.add("pulumi up of a code change, under load", `${up.seconds.toFixed(1)} s`);
@@ -262,7 +263,7 @@ describe("real node: the lecture's demo with real pods, real CPU and the real HP
       seen.push({ status: answer.status, ms: Math.round(answer.ms), at: Math.round(performance.now() - started) });
       const recovered = seen.slice(-20);
       if (seen.some((a) => a.status === 503) && recovered.length === 20 && recovered.every((a) => a.status === 200)) break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await sleep(100);
     }
     await deleted;
     const outage = seen.filter((a) => a.status !== 200);

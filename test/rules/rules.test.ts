@@ -12,6 +12,7 @@ import yaml from "js-yaml";
 import { Metrics } from "../../service/src/metrics";
 import { helmMerge } from "../support/helmValues";
 import { declaredResource, type Manifest, projectRoot, runProgram } from "../support/pulumiMocks";
+import { resourceType } from "../support/resourceTypes";
 
 const run = promisify(execFile);
 const bin = path.join(projectRoot, ".tools", "bin");
@@ -55,7 +56,7 @@ describe("alerting, checked by promtool and amtool", function () {
     const label = `${stack}${Object.keys(config).includes("cpuTargetUtilization") ? " without an HPA" : ""}`;
     it(`accepts the PrometheusRule the ${label} stack declares`, async () => {
       const program = await runProgram(stack, { config, secretKeys: ["registryPassword"] });
-      const rule = declaredResource(program, "kubernetes:monitoring.coreos.com/v1:PrometheusRule", "hit-counter");
+      const rule = declaredResource(program, resourceType.prometheusRule, "hit-counter");
       const file = write(`${stack}-${Object.keys(config).length}.rules.yaml`, { groups: rule.spec.groups });
       expect(await tool("promtool", ["check", "rules", "--lint=all", "--lint-fatal", file])).to.match(/SUCCESS: \d+ rules found/);
     });
@@ -63,7 +64,7 @@ describe("alerting, checked by promtool and amtool", function () {
 
   it("fires every alert on the series that should fire it, and no other (alerts.test.yaml)", async () => {
     const program = await runProgram("dev");
-    const rule = declaredResource(program, "kubernetes:monitoring.coreos.com/v1:PrometheusRule", "hit-counter");
+    const rule = declaredResource(program, resourceType.prometheusRule, "hit-counter");
     write("hit-counter.rules.yaml", { groups: rule.spec.groups });
     fs.copyFileSync(path.join(__dirname, "alerts.test.yaml"), path.join(workDir, "alerts.test.yaml"));
     const output = await tool("promtool", ["test", "rules", "alerts.test.yaml"]);
@@ -89,7 +90,7 @@ describe("alerting, checked by promtool and amtool", function () {
 
   it("parses every dashboard query as PromQL", async () => {
     const program = await runProgram("dev");
-    const dashboard = JSON.parse(declaredResource(program, "kubernetes:core/v1:ConfigMap", "hit-counter-dashboard").data["hit-counter.json"]);
+    const dashboard = JSON.parse(declaredResource(program, resourceType.configMap, "hit-counter-dashboard").data["hit-counter.json"]);
     const queries: string[] = dashboard.panels.flatMap((panel: Manifest) => panel.targets.map((t: Manifest) => t.expr));
     expect(queries).to.have.length(13);
     // As recording rules, which promtool parses; Grafana's $__range becomes a range Prometheus knows.
@@ -107,7 +108,7 @@ describe("alerting, checked by promtool and amtool", function () {
   for (const [kind, url] of Object.entries(receivers)) {
     it(`gives Alertmanager a valid configuration for a ${kind} receiver`, async () => {
       const program = await runProgram("dev", { config: { alertWebhookUrl: url }, secretKeys: ["alertWebhookUrl"] });
-      const values = declaredResource(program, "kubernetes:helm.sh/v3:Release", "kube-prometheus-stack").values;
+      const values = declaredResource(program, resourceType.release, "kube-prometheus-stack").values;
       const chart = yaml.load(fs.readFileSync(chartValuesFile, "utf8")) as Manifest;
       const config = helmMerge(chart.alertmanager.config, values.alertmanager.config) as Manifest;
       const output = await tool("amtool", ["check-config", write(`alertmanager-${kind}.yaml`, config)]);

@@ -1,5 +1,6 @@
 // Redis going away and coming back under a running service process: fast 503s instead of hanging
 // requests, liveness unaffected, and recovery without a restart.
+import { setTimeout as sleep } from "node:timers/promises";
 import { expect } from "chai";
 import { RedisServer } from "../support/redis";
 import { ServiceProcess } from "../support/service";
@@ -48,7 +49,7 @@ describe("service when Redis fails", function () {
     let page = await timed(`${service.url}/`);
     while (page.status === 503 && Date.now() - restarted < 10_000) {
       unavailable++;
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await sleep(100);
       page = await timed(`${service.url}/`);
     }
     // The reconnect backoff is capped at about 2 s, so a few seconds is the promise.

@@ -1,5 +1,6 @@
 // SIGTERM, as Kubernetes sends it before killing a pod: requests already in flight finish, new
 // connections are refused, and the process exits 0 well within its grace period.
+import { setTimeout as sleep } from "node:timers/promises";
 import http from "node:http";
 import { expect } from "chai";
 import { acceptsConnections } from "../support/net";
@@ -48,10 +49,10 @@ describe("service shutdown", function () {
     // Redis holds every write for 2.5 s: each INCR, and so each GET /, is in flight that long.
     await redis.cli("CLIENT", "PAUSE", "2500", "WRITE");
     const inFlight = Array.from({ length: 5 }, () => get(`${service.url}/`, agent));
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await sleep(500);
     const signalled = Date.now();
     service.signal("SIGTERM");
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await sleep(300);
     expect(await acceptsConnections(service.port)).to.equal(false);
 
     const replies = await Promise.all(inFlight);
@@ -80,7 +81,7 @@ describe("service shutdown", function () {
     await redis.cli("CLIENT", "PAUSE", "10000", "WRITE");
     try {
       const stuck = get(`${service.url}/`, agent).catch((error: Error) => error);
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await sleep(300);
       const signalled = Date.now();
       service.signal("SIGTERM");
       expect(await service.exited).to.deep.equal({ code: 1, signal: null });

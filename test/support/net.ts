@@ -1,4 +1,5 @@
 // Loopback ports for the processes the tests start.
+import { setTimeout as sleep } from "node:timers/promises";
 import net from "node:net";
 
 /** A TCP port that was free on 127.0.0.1 a moment ago (the kernel picks it). */
@@ -18,7 +19,7 @@ export async function waitForPort(port: number, timeoutMs: number): Promise<void
   const deadline = Date.now() + timeoutMs;
   while (!(await acceptsConnections(port))) {
     if (Date.now() > deadline) throw new Error(`nothing listening on 127.0.0.1:${port} after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
   }
 }
 

@@ -1,5 +1,6 @@
 // The counter service as a real child process on a free loopback port, the way a container runs it:
 // environment in, signals to stop it, exit code and JSON log lines out.
+import { setTimeout as sleep } from "node:timers/promises";
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { freePort, waitForPort } from "./net";
@@ -83,7 +84,7 @@ export class ServiceProcess {
     await this.listening(timeoutMs);
     while ((await fetch(`${this.url}/readyz`)).status !== 200) {
       if (Date.now() > deadline) throw new Error(`service not ready after ${timeoutMs} ms:\n${this.stdout}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await sleep(50);
     }
   }
 

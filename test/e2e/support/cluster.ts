@@ -1,5 +1,6 @@
 // The local kwok cluster, registry and chart repository that scripts/cluster.sh runs, seen from the
 // suite: its kubeconfig, typed API clients, and polling for the state a test waits on.
+import { setTimeout as sleep } from "node:timers/promises";
 import { execFileSync } from "node:child_process";
 import * as path from "node:path";
 import * as k8s from "@kubernetes/client-node";
@@ -111,7 +112,7 @@ export async function eventually<T>(
     } catch (error) {
       last = error;
     }
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    await sleep(intervalMs);
   }
   throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${last ? `: ${String(last)}` : ""}`);
 }
