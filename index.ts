@@ -1,6 +1,6 @@
 // The Pulumi program's entry point: everything lives in components/ (stack.ts composes it); this
 // file only turns the outputs into stack outputs.
-import { deployHitCounter } from "./components/stack";
+import { deployHitCounter } from "./components/program";
 
 const outputs = deployHitCounter();
 

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { RedisSettings } from "./config";
-import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "./podSecurity";
+import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "./pod-security";
 
 export const redisPort = 6379;
 // The official image's `redis` user; set explicitly because the image starts as root and drops later.

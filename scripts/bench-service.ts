@@ -10,9 +10,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { freePort, waitForPort } from "../test/support/net";
-import { RedisServer } from "../test/support/redis";
-import { ServiceProcess } from "../test/support/service";
+import { freePort, waitForPort } from "./lib/net";
+import { RedisServer } from "./lib/redis-server";
+import { ServiceProcess } from "./lib/service-process";
 import { cpuTimeUs, rssMiB } from "./bench/proc";
 import { wrk } from "./bench/wrk";
 

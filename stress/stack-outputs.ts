@@ -4,7 +4,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { OptionsError } from "./options";
 
-/** The outputs this tool reads; see components/stack.ts for what each one means. */
+/** The outputs this tool reads; see components/program.ts for what each one means. */
 export interface StackOutputs {
   appUrl?: string;
   appPortForward?: string;

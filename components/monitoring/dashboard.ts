@@ -1,11 +1,11 @@
 // The backend's Grafana dashboard as code, written with Grafana's typed builders (the Foundation
 // SDK, generated from Grafana's dashboard schema), so a misspelt field fails the type check instead
-// of being dropped by Grafana. Its queries come from observedBackend.ts.
+// of being dropped by Grafana. Its queries come from observed-backend.ts.
 import { type Dashboard, DashboardBuilder } from "@grafana/grafana-foundation-sdk/dashboard";
 import { DataqueryBuilder } from "@grafana/grafana-foundation-sdk/prometheus";
 import { PanelBuilder as StatPanel } from "@grafana/grafana-foundation-sdk/stat";
 import { PanelBuilder as TimeseriesPanel } from "@grafana/grafana-foundation-sdk/timeseries";
-import { backendQueries, type ObservedBackend } from "./observedBackend";
+import { backendQueries, type ObservedBackend } from "./observed-backend";
 
 export const dashboardUid = "hit-counter";
 

@@ -1,9 +1,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { MonitoringSettings } from "../config";
-import type { CounterApp } from "../counterApp";
+import type { CounterApp } from "../counter-app";
 import { GeneratedPassword } from "../password";
-import { podSecurityLabels } from "../podSecurity";
+import { podSecurityLabels } from "../pod-security";
 import { hitCounterAlerts } from "./alerts";
 import { alertmanagerValues, alertReceiverSecret } from "./alertmanager";
 import { hitCounterDashboard } from "./dashboard";

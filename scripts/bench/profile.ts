@@ -6,8 +6,8 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { RedisServer } from "../../test/support/redis";
-import { ServiceProcess } from "../../test/support/service";
+import { RedisServer } from "../lib/redis-server";
+import { ServiceProcess } from "../lib/service-process";
 import { wrk } from "./wrk";
 
 const root = path.resolve(__dirname, "..", "..");

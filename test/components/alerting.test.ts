@@ -1,8 +1,8 @@
 // Where alerts go: the alertWebhookUrl key through the real program under mocks, for each kind of
 // receiver it accepts; and the chart's admission webhook key.
 import { expect } from "chai";
-import { declaredResource, isSecretInput, type Manifest, rejectedConfig, runProgram, unwrapSecrets } from "../support/pulumiMocks";
-import { resourceType } from "../support/resourceTypes";
+import { declaredResource, isSecretInput, type Manifest, rejectedConfig, runProgram, unwrapSecrets } from "../support/pulumi-mocks";
+import { resourceType } from "../support/resource-types";
 
 const credentialFile = "/etc/alertmanager/secrets/alert-receiver/credential";
 

@@ -1,8 +1,8 @@
 // Stack configuration: each invalid value stops the program before any resource, with one message
 // naming the key and the expected form; each switch changes the graph as documented.
 import { expect } from "chai";
-import { declaredOfType, declaredResource, rejectedConfig, runProgram } from "../support/pulumiMocks";
-import { resourceType } from "../support/resourceTypes";
+import { declaredOfType, declaredResource, isSecretInput, rejectedConfig, runProgram } from "../support/pulumi-mocks";
+import { resourceType } from "../support/resource-types";
 
 const invalid: { config: Record<string, string | number>; message: string }[] = [
   {
@@ -140,6 +140,6 @@ describe("stack configuration", () => {
     const image = declaredResource(run, resourceType.image, "hit-counter");
     expect(image.registry).to.deep.equal({ server: "ghcr.io", username: "example-org-ci", password: "registry-token" });
     const raw = run.resources.find((r) => r.type === resourceType.image)?.inputs.registry as Record<string, unknown>;
-    expect(JSON.stringify(raw)).to.contain("1b47061264138c4ac30d75fd1eb44270");
+    expect(isSecretInput(raw), "the registry login, password included, is a Pulumi secret").to.equal(true);
   });
 });

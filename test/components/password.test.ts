@@ -2,7 +2,7 @@
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
 import { GeneratedPassword } from "../../components/password";
-import { type ProgramRun, runProgram } from "../support/pulumiMocks";
+import { type ProgramRun, runProgram } from "../support/pulumi-mocks";
 
 interface PasswordProvider {
   create(inputs: { length: number }): Promise<{ id: string; outs: { length: number; value: string } }>;

@@ -1,7 +1,7 @@
 // Each stack file run through the real program under Pulumi mocks: the graph a user would get.
 import { expect } from "chai";
-import { declaredOfType, declaredResource, type Manifest, isSecretInput, type ProgramRun, runProgram } from "../support/pulumiMocks";
-import { resourceType as k8s } from "../support/resourceTypes";
+import { declaredOfType, declaredResource, type Manifest, isSecretInput, type ProgramRun, runProgram } from "../support/pulumi-mocks";
+import { resourceType as k8s } from "../support/resource-types";
 
 
 const backendLabels = { "app.kubernetes.io/name": "hit-counter", "app.kubernetes.io/component": "backend", "app.kubernetes.io/part-of": "hit-counter" };

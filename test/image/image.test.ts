@@ -4,8 +4,8 @@ import { execFile } from "node:child_process";
 import path from "node:path";
 import { promisify } from "node:util";
 import { expect } from "chai";
-import { freePort, waitForPort } from "../support/net";
-import { RedisServer } from "../support/redis";
+import { freePort, waitForPort } from "../../scripts/lib/net";
+import { RedisServer } from "../../scripts/lib/redis-server";
 
 const root = path.resolve(__dirname, "../..");
 const tag = "hit-counter-service:image-test";

@@ -15,7 +15,7 @@ import type { Series } from "../../stress/series";
 import { eventually, LocalCluster, projectRoot } from "../e2e/support/cluster";
 import { E2eProject, type PulumiCli } from "../e2e/support/workspace";
 import { standInImages } from "../support/standins";
-import { AlertWebhook } from "./support/alertWebhook";
+import { AlertWebhook } from "./support/alert-webhook";
 import { realNode, RealNodeFigures } from "./support/figures";
 import { HostMonitoring } from "./support/monitoring";
 

@@ -10,9 +10,9 @@ import { promisify } from "node:util";
 import { expect } from "chai";
 import yaml from "js-yaml";
 import { Metrics } from "../../service/src/metrics";
-import { helmMerge } from "../support/helmValues";
-import { declaredResource, type Manifest, projectRoot, runProgram } from "../support/pulumiMocks";
-import { resourceType } from "../support/resourceTypes";
+import { helmMerge } from "../support/helm-values";
+import { declaredResource, type Manifest, projectRoot, runProgram } from "../support/pulumi-mocks";
+import { resourceType } from "../support/resource-types";
 
 const run = promisify(execFile);
 const bin = path.join(projectRoot, ".tools", "bin");

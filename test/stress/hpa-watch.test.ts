@@ -1,7 +1,7 @@
 // The HPA watcher against a faithful fake of the Kubernetes API, through the real client.
 import { expect } from "chai";
 import { HpaWatcher, type HpaSnapshot } from "../../stress/hpa-watch";
-import { FakeKubeApi } from "./fake-kube-api";
+import { FakeKubeApi } from "../support/fake-kube-api";
 
 describe("stress: HPA watcher", () => {
   let api: FakeKubeApi;

@@ -10,9 +10,9 @@ import { main } from "../../stress/cli";
 import { findTarget, jobManifest } from "../../stress/job";
 import { loadKubeConfig } from "../../stress/kube";
 import type { Series } from "../../stress/series";
-import { RedisServer } from "../support/redis";
-import { ServiceProcess } from "../support/service";
-import { FakeKubeApi } from "./fake-kube-api";
+import { RedisServer } from "../../scripts/lib/redis-server";
+import { ServiceProcess } from "../../scripts/lib/service-process";
+import { FakeKubeApi } from "../support/fake-kube-api";
 
 describe("stress: in-cluster Job mode", function () {
   this.timeout(120_000);

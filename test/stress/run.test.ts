@@ -9,9 +9,9 @@ import { PassThrough } from "node:stream";
 import { chromium, type Browser } from "playwright-core";
 import { main } from "../../stress/cli";
 import type { Series } from "../../stress/series";
-import { RedisServer } from "../support/redis";
-import { ServiceProcess } from "../support/service";
-import { FakeKubeApi } from "./fake-kube-api";
+import { RedisServer } from "../../scripts/lib/redis-server";
+import { ServiceProcess } from "../../scripts/lib/service-process";
+import { FakeKubeApi } from "../support/fake-kube-api";
 
 /** The service's own count of `GET /` answered 200, from its Prometheus exposition. */
 async function servedOk(url: string): Promise<number> {

@@ -60,7 +60,7 @@ export class E2eProject {
   /** An inline-program stack of this copy with `config` (keys without the project prefix) over Pulumi.yaml's defaults. */
   async stack(name: string, config: StackConfig): Promise<Stack> {
     // The copy's program, so it builds the copy's service/ (which a test may edit).
-    const program = (await import(path.join(this.dir, "components", "stack.ts"))) as typeof import("../../../components/stack");
+    const program = (await import(path.join(this.dir, "components", "program.ts"))) as typeof import("../../../components/program");
     const workspace = await LocalWorkspace.create({
       workDir: this.dir,
       program: async () => program.deployHitCounter(),

@@ -11,8 +11,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as k8s from "@kubernetes/client-node";
 import yaml from "js-yaml";
-import { helmMerge } from "../../support/helmValues";
-import { freePort, waitForPort } from "../../support/net";
+import { helmMerge } from "../../support/helm-values";
+import { freePort, waitForPort } from "../../../scripts/lib/net";
 import { eventually, type LocalCluster, projectRoot } from "../../e2e/support/cluster";
 
 const bin = path.join(projectRoot, ".tools", "bin");

@@ -1,11 +1,11 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig } from "./config";
-import { CounterApp, servicePort } from "./counterApp";
+import { CounterApp, servicePort } from "./counter-app";
 import { CounterImage } from "./image";
 import { Monitoring } from "./monitoring/monitoring";
 import { GeneratedPassword } from "./password";
-import { podSecurityLabels } from "./podSecurity";
+import { podSecurityLabels } from "./pod-security";
 import { RedisStore } from "./redis";
 
 /** What `pulumi stack output` shows: where things are and how to open them. */

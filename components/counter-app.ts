@@ -1,8 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { Autoscaling, ContainerResources, LogLevel, ServiceType } from "./config";
-import type { ObservedBackend } from "./monitoring/observedBackend";
-import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "./podSecurity";
+import type { ObservedBackend } from "./monitoring/observed-backend";
+import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "./pod-security";
 
 /** The service's PORT; the Service, the probes and the ServiceMonitor all use it by its name. */
 export const httpPort = { name: "http", number: 3000 };

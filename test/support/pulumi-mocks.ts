@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import yaml from "js-yaml";
 // The program declares nothing when imported, only when deployHitCounter() runs, so importing it
 // before the mocks are set is safe; each run sets fresh mocks and config, then calls it.
-import { deployHitCounter, type StackOutputs } from "../../components/stack";
+import { deployHitCounter, type StackOutputs } from "../../components/program";
 
 export const projectRoot = path.join(__dirname, "..", "..");
 const project = "hitcounter";

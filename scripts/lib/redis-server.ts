@@ -1,4 +1,4 @@
-// A real redis-server on a free loopback port, owned by one test suite: started, killed, restarted
+// A real redis-server on a free loopback port, owned by one test suite or benchmark: started, killed, restarted
 // on the same port (so clients that know its address can reconnect), and stopped.
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { promisify } from "node:util";

@@ -1,4 +1,4 @@
-// Loopback ports for the processes the tests start.
+// Loopback ports for the processes the tests and benchmarks start.
 import { setTimeout as sleep } from "node:timers/promises";
 import net from "node:net";
 
