@@ -18,3 +18,20 @@ alive() {
   pid=$(cat "$1" 2>/dev/null) || return 1
   [ -n "$pid" ] && { tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null | grep -q -- "$2"
 }
+
+# stop_pid_file PIDFILE MATCH: stops the process the pid file names (if it is still ours: `alive`)
+# with TERM, a second TERM after 2 s (the kubelet finishes its shutdown only then), KILL after 10 s.
+stop_pid_file() {
+  local pid i
+  if alive "$1" "$2"; then
+    pid=$(cat "$1")
+    kill "$pid" 2>/dev/null || true
+    for i in $(seq 50); do
+      kill -0 "$pid" 2>/dev/null || break
+      [ "$i" = 10 ] && kill "$pid" 2>/dev/null
+      sleep 0.2
+    done
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  rm -f "$1"
+}

@@ -32,17 +32,6 @@ export PATH=$PWD/.tools/bin:$PATH
 
 source scripts/cluster-lib.sh
 
-stop_pid_file() {
-  local pid
-  if alive "$1" "$2"; then
-    pid=$(cat "$1")
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-    kill -9 "$pid" 2>/dev/null || true
-  fi
-  rm -f "$1"
-}
-
 # serve WHAT PIDFILE MATCH URL LOG COMMAND...: starts COMMAND in the background and waits until URL
 # answers from it (its command line containing MATCH).
 serve() {

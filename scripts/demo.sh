@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The lecture's demo on this machine, with no cloud account and no existing cluster: the local cluster
 # with a real node, `pulumi up` of the `local` stack (state in .demo/, a local folder), the stress
-# test with live progress, then the report's path and the app's URL, left running.
+# test with live progress and its report, then the app's URL, left running.
 #   npm run demo              set up (or reuse) everything and run the stress test
 #   npm run demo -- --down    destroy the stack and remove the cluster
 set -euo pipefail
@@ -17,9 +17,7 @@ state_dir=$PWD/.demo/state
 
 # What the real node needs, checked before anything is built or started.
 preflight() {
-  [ "$(id -u)" = 0 ] || local_stack_fail "needs root: it runs containerd, a kubelet and iptables rules for the local cluster's real node"
-  [ -d /sys/fs/cgroup/memory ] && [ -d /sys/fs/cgroup/cpu ] ||
-    local_stack_fail "needs cgroup v1 memory and cpu controllers under /sys/fs/cgroup; this machine has: $(ls /sys/fs/cgroup | tr '\n' ' ')"
+  scripts/real-node.sh preflight
   local port owner
   for port in "${REGISTRY_ADDR##*:}" "${CHART_REPOSITORY_ADDR##*:}" 10250; do
     owner=$(ss -Hltnp "sport = :$port" | grep -o 'users:(("[^"]*"' | cut -d'"' -f2 | head -n 1)
@@ -46,8 +44,8 @@ up() {
   report=reports/demo-$(date -u +%Y%m%dT%H%M%SZ)
   echo "== npm run stress against $url"
   npm run --silent stress -- --url "$url" --kubeconfig "$KUBECONFIG" --namespace "$namespace" --hpa hit-counter --out "$report"
+  # The stress summary above ends with the report's path.
   echo
-  echo "report:  $PWD/$report/report.html"
   echo "app:     $url (left running; \`npm run demo -- --down\` removes it all)"
   echo "kubectl: KUBECONFIG=$KUBECONFIG kubectl -n $namespace get hpa,pods"
 }

@@ -5,6 +5,7 @@
 # Called by cluster.sh, which has the control plane up first; everything it changes on the host is
 # listed under "Host changes" and undone by `down`.
 #   scripts/real-node.sh up | down | status
+#   scripts/real-node.sh preflight   says what this machine lacks for a node (root, cgroup v1, packages)
 #   scripts/real-node.sh leftovers   lists anything a real node left on the host; exits 1 if there is any
 #
 # Addresses (scripts/versions.env): pods in POD_CIDR on the bridge hc-cni0 (host-local IPAM, no
@@ -61,20 +62,8 @@ start() {
   echo $! >"$real/$name.pid"
 }
 
-# SIGTERM twice (the kubelet ignores the first while it syncs), then SIGKILL.
-stop() {
-  local pid
-  alive "$real/$1.pid" "$2" || { rm -f "$real/$1.pid"; return 0; }
-  pid=$(cat "$real/$1.pid")
-  kill "$pid" 2>/dev/null || true
-  for i in $(seq 50); do
-    kill -0 "$pid" 2>/dev/null || break
-    [ "$i" = 10 ] && kill "$pid" 2>/dev/null
-    sleep 0.2
-  done
-  kill -9 "$pid" 2>/dev/null || true
-  rm -f "$real/$1.pid"
-}
+# stop NAME MATCH: the node process NAME by its pid file (scripts/cluster-lib.sh).
+stop() { stop_pid_file "$real/$1.pid" "$2"; }
 
 wait_for() {
   local what=$1 log=$2
@@ -459,5 +448,6 @@ case "${1:-}" in
   down) down ;;
   leftovers) leftovers ;;
   status) [ -d "$real" ] && status ;;
-  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+  preflight) preflight ;;
+  *) echo "usage: $0 up|down|status|leftovers|preflight" >&2; exit 2 ;;
 esac

@@ -7,8 +7,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
 import yaml from "js-yaml";
 import { kubePrometheusStackValues } from "../../components/monitoring/monitoring";
+import { projectRoot } from "../support/paths";
 
-const projectRoot = path.join(__dirname, "..", "..");
 const chartDir = path.join(projectRoot, "..", "shared", "thirdparty", "charts", "kube-prometheus-stack");
 
 type Tree = Record<string, unknown>;

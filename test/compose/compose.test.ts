@@ -7,8 +7,8 @@ import { promisify } from "node:util";
 import { expect } from "chai";
 import { freePort } from "../../scripts/lib/net";
 import { extraCaCerts, standInImages } from "../support/standins";
+import { projectRoot } from "../support/paths";
 
-const projectRoot = path.join(__dirname, "..", "..");
 const dockerConfig = path.join(projectRoot, ".tools", "docker");
 const project = "hitcounter-compose-test";
 

@@ -8,7 +8,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { expect } from "chai";
 import yaml from "js-yaml";
-import { LocalCluster, projectRoot } from "./support/cluster";
+import { LocalCluster } from "../support/local-cluster";
+import { projectRoot } from "../support/paths";
 
 interface IndexEntry {
   name: string;

@@ -10,8 +10,9 @@ import { PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import type { EngineEvent, OpType, Stack } from "@pulumi/pulumi/automation";
 import { expect } from "chai";
 import { HpaWatcher, type HpaSnapshot } from "../../stress/hpa-watch";
-import { eventually, LocalCluster, projectRoot } from "./support/cluster";
-import { E2eProject, type StackConfig } from "./support/workspace";
+import { eventually, LocalCluster } from "../support/local-cluster";
+import { projectRoot } from "../support/paths";
+import { E2eProject, type StackConfig } from "../support/workspace";
 
 const namespace = "hitcounter-e2e";
 const monitoringNamespace = "monitoring-e2e";

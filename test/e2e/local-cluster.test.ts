@@ -1,7 +1,7 @@
 // The local cluster itself: kwok simulates only the nodes it made, so a real kubelet can join it.
 import { setTimeout as sleep } from "node:timers/promises";
 import { expect } from "chai";
-import { LocalCluster } from "./support/cluster";
+import { LocalCluster } from "../support/local-cluster";
 
 describe("end to end: the local cluster", function () {
   this.timeout(60_000);

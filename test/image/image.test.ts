@@ -6,8 +6,8 @@ import { promisify } from "node:util";
 import { expect } from "chai";
 import { freePort, waitForPort } from "../../scripts/lib/net";
 import { RedisServer } from "../../scripts/lib/redis-server";
+import { projectRoot as root } from "../support/paths";
 
-const root = path.resolve(__dirname, "../..");
 const tag = "hit-counter-service:image-test";
 const run = promisify(execFile);
 

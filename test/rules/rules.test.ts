@@ -11,7 +11,8 @@ import { expect } from "chai";
 import yaml from "js-yaml";
 import { Metrics } from "../../service/src/metrics";
 import { helmMerge } from "../support/helm-values";
-import { declaredResource, type Manifest, projectRoot, runProgram } from "../support/pulumi-mocks";
+import { projectRoot } from "../support/paths";
+import { declaredResource, type Manifest, runProgram } from "../support/pulumi-mocks";
 import { resourceType } from "../support/resource-types";
 
 const run = promisify(execFile);

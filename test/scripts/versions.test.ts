@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { expect } from "chai";
 import yaml from "js-yaml";
-import { projectRoot } from "../support/pulumi-mocks";
+import { projectRoot } from "../support/paths";
 
 const read = (file: string) => fs.readFileSync(path.join(projectRoot, file), "utf8");
 

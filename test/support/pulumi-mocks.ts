@@ -4,11 +4,11 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import yaml from "js-yaml";
+import { projectRoot } from "./paths";
 // The program declares nothing when imported, only when deployHitCounter() runs, so importing it
 // before the mocks are set is safe; each run sets fresh mocks and config, then calls it.
 import { deployHitCounter, type StackOutputs } from "../../components/program";
 
-export const projectRoot = path.join(__dirname, "..", "..");
 const project = "hitcounter";
 
 /** One declared resource: its Pulumi type and name, and its inputs with secrets still wrapped. */

@@ -2,7 +2,7 @@
 // stress report's own series, and any other figure a step records.
 import { expect } from "chai";
 import type { Series } from "../../../stress/series";
-import type { LocalCluster } from "../../e2e/support/cluster";
+import type { LocalCluster } from "../../support/local-cluster";
 
 export const realNodeName = "hitcounter-node";
 

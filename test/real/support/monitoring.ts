@@ -13,7 +13,8 @@ import * as k8s from "@kubernetes/client-node";
 import yaml from "js-yaml";
 import { helmMerge } from "../../support/helm-values";
 import { freePort, waitForPort } from "../../../scripts/lib/net";
-import { eventually, type LocalCluster, projectRoot } from "../../e2e/support/cluster";
+import { eventually, type LocalCluster } from "../../support/local-cluster";
+import { projectRoot } from "../../support/paths";
 
 const bin = path.join(projectRoot, ".tools", "bin");
 const chartValuesFile = path.join(projectRoot, "..", "shared", "thirdparty", "charts", "kube-prometheus-stack", "values.yaml");

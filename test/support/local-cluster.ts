@@ -4,8 +4,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { execFileSync } from "node:child_process";
 import * as path from "node:path";
 import * as k8s from "@kubernetes/client-node";
+import { projectRoot } from "./paths";
 
-export const projectRoot = path.join(__dirname, "..", "..", "..");
 
 /** `scripts/cluster.sh env` prints `export NAME=value` lines: the kubeconfig, the registry and the chart repository. */
 function clusterEnv(): Record<string, string> {

@@ -9,8 +9,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
-import { extraCaCerts, standInImages } from "../../support/standins";
-import { projectRoot } from "./cluster";
+import { extraCaCerts, standInImages } from "./standins";
+import { projectRoot } from "./paths";
 
 const toolsBin = path.join(projectRoot, ".tools", "bin");
 
@@ -60,7 +60,7 @@ export class E2eProject {
   /** An inline-program stack of this copy with `config` (keys without the project prefix) over Pulumi.yaml's defaults. */
   async stack(name: string, config: StackConfig): Promise<Stack> {
     // The copy's program, so it builds the copy's service/ (which a test may edit).
-    const program = (await import(path.join(this.dir, "components", "program.ts"))) as typeof import("../../../components/program");
+    const program = (await import(path.join(this.dir, "components", "program.ts"))) as typeof import("../../components/program");
     const workspace = await LocalWorkspace.create({
       workDir: this.dir,
       program: async () => program.deployHitCounter(),
