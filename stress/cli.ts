@@ -1,20 +1,18 @@
 // `npm run stress`: resolve the target, watch the HPA, run the load here or in the cluster, show
 // live progress, then write the report and print the summary.
-import { HpaWatcher, type HpaSnapshot } from "./hpa-watch";
-import { bundleAgent, findTarget, InClusterRun } from "./job";
-import { kubeconfigPath, loadKubeConfig } from "./kube";
-import { OptionsError, parseOptions, totalSeconds, USAGE, type LoadPlan, type Options } from "./options";
-import { Progress, type ProgressStream } from "./progress";
-import { writeReport } from "./report";
-import { Run, type RunEvents } from "./run";
-import type { Bucket, ReplicaSample, RunResult, Series } from "./series";
+import { HpaWatcher, type HpaSnapshot } from "./cluster/hpa-watch";
+import { InClusterRun } from "./cluster/in-cluster-run";
+import { findTarget } from "./cluster/target";
+import { kubeconfigPath, loadKubeConfig } from "./cluster/kube";
+import { type LoadPlan, totalSeconds } from "./load/plan";
+import { OptionsError, parseOptions, usage, type Options } from "./options";
+import { Progress, type ProgressStream } from "./report/progress";
+import { writeReport } from "./report/report";
+import { Run } from "./load/run";
+import type { Runner, RunEvents } from "./load/runner";
+import type { Bucket, ReplicaSample, RunResult, Series } from "./load/series";
 import { appUrlOf, readStackOutputs, type StackOutputs } from "./stack-outputs";
-import { formatSummary } from "./summary";
-
-interface Runner {
-  execute(): Promise<RunResult>;
-  interrupt(): void;
-}
+import { formatSummary } from "./report/summary";
 
 interface Target {
   url: string;
@@ -22,7 +20,7 @@ interface Target {
   namespace: string;
   hpa?: string;
   kubeconfig?: string;
-  runner: (plan: LoadPlan, events: RunEvents) => Promise<Runner>;
+  runner: (plan: LoadPlan, events: RunEvents) => Runner;
 }
 
 /** Flags first, then the stack's outputs (read only when something is missing), then the cluster. */
@@ -42,7 +40,7 @@ async function resolveTarget(options: Options): Promise<Target> {
   if (!options.inCluster) {
     if (options.url === undefined && stackError) throw stackError;
     const url = options.url ?? appUrlOf(outputs);
-    return { url, mode: "local", namespace, hpa, kubeconfig, runner: async (plan, events) => new Run(plan, events) };
+    return { url, mode: "local", namespace, hpa, kubeconfig, runner: (plan, events) => new Run(plan, events) };
   }
 
   if (!kubeconfig) throw new OptionsError("--in-cluster needs a kubeconfig: pass --kubeconfig or set KUBECONFIG");
@@ -61,11 +59,7 @@ async function resolveTarget(options: Options): Promise<Target> {
     namespace,
     hpa,
     kubeconfig,
-    runner: async (plan, events) => {
-      const bundle = await bundleAgent();
-      const run = new InClusterRun(kube, config, namespace, jobImage, plan, events);
-      return { execute: () => run.execute(bundle), interrupt: () => run.interrupt() };
-    },
+    runner: (plan, events) => new InClusterRun(kube, config, namespace, jobImage, plan, events),
   };
 }
 
@@ -100,7 +94,7 @@ export interface Io {
 export async function main(argv: string[], io: Io = { out: process.stdout, err: process.stderr }): Promise<Series | undefined> {
   const options = parseOptions(argv);
   if (options.help) {
-    io.out.write(USAGE);
+    io.out.write(usage);
     return;
   }
   const target = await resolveTarget(options);
@@ -115,7 +109,7 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
   const buckets: Bucket[] = [];
   const snapshots: HpaSnapshot[] = [];
   let startedAt: number | undefined;
-  const runner = await target.runner(plan, {
+  const runner = target.runner(plan, {
     onStart: (at) => (startedAt = at),
     onBucket: (bucket) => {
       buckets.push(bucket);
@@ -158,7 +152,7 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
 
 if (require.main === module) {
   main(process.argv.slice(2)).catch((error: Error) => {
-    console.error(error instanceof OptionsError ? `stress: ${error.message}\n\n${USAGE}` : `stress: ${error.stack ?? error.message}`);
+    console.error(error instanceof OptionsError ? `stress: ${error.message}\n\n${usage}` : `stress: ${error.stack ?? error.message}`);
     process.exitCode = 1;
   });
 }

@@ -2,26 +2,9 @@
 // other module receives a plan it can trust.
 import { parseArgs } from "node:util";
 import * as path from "node:path";
+import { checkUrl, OptionsError, type Stage, totalSeconds } from "./load/plan";
 
-/** One ramp step: `connections` keep-alive connections for `seconds`, optionally capped at `rate` req/s overall. */
-export interface Stage {
-  name: string;
-  seconds: number;
-  connections: number;
-  rate?: number;
-}
-
-/** What the load generator needs; shared by the local run and the in-cluster agent. */
-export interface LoadPlan {
-  url: string;
-  stages: Stage[];
-  /** Hard cap on requests sent over the whole run, whatever the stages say. */
-  maxRequests: number;
-  /** Seconds before a request counts as a timeout. */
-  timeoutSeconds: number;
-  /** Seconds a connection lives before it is closed and reopened (see --reconnect). */
-  reconnectSeconds: number;
-}
+export { OptionsError };
 
 export interface Options {
   /** Undefined: take the Pulumi stack's `appUrl` output. */
@@ -42,19 +25,19 @@ export interface Options {
 
 // The lecture's demo: a little traffic, a surge long enough for the HPA (15 s sync period, plus
 // metrics-server's 15-60 s scrape) to add replicas, then a quiet tail to see latency recover.
-export const DEFAULT_STAGES = "warm:15s:5,surge:90s:100,cool:30s:5";
-const DEFAULT_SINGLE_STAGE = { seconds: 30, connections: 50 };
+export const defaultStages = "warm:15s:5,surge:90s:100,cool:30s:5";
+const defaultSingleStage = { seconds: 30, connections: 50 };
 
 // Upper bounds keep a typo from turning into an hours-long flood.
-const MAX_TOTAL_SECONDS = 3600;
-const MAX_CONNECTIONS = 1000;
+const maxTotalSeconds = 3600;
+const maxConnections = 1000;
 
-export const USAGE = `Usage: npm run stress -- [options]
+export const usage = `Usage: npm run stress -- [options]
 
   --url URL            target (default: \`pulumi stack output appUrl\`)
-  --stages LIST        ramp as name:duration:connections[:rate],... (default ${DEFAULT_STAGES})
+  --stages LIST        ramp as name:duration:connections[:rate],... (default ${defaultStages})
   --duration D         one stage of D (e.g. 45s, 2m) instead of --stages
-  --connections N      connections of that single stage (default ${DEFAULT_SINGLE_STAGE.connections})
+  --connections N      connections of that single stage (default ${defaultSingleStage.connections})
   --rate R             cap that single stage at R requests/s overall
   --max-requests N     stop after N requests in all (default 1000000)
   --timeout D          a request slower than D is a timeout (default 10s)
@@ -70,7 +53,6 @@ export const USAGE = `Usage: npm run stress -- [options]
   --out DIR            report folder (default reports/<timestamp>)
 `;
 
-export class OptionsError extends Error {}
 
 /** "30s", "2m", "1m30s" or a bare number of seconds. */
 export function parseDuration(text: string, flag: string): number {
@@ -101,14 +83,14 @@ export function parseStages(text: string): Stage[] {
     const stage: Stage = {
       name,
       seconds: parseDuration(duration, `--stages ${name} duration`),
-      connections: parsePositiveInt(connections, `--stages ${name} connections`, MAX_CONNECTIONS),
+      connections: parsePositiveInt(connections, `--stages ${name} connections`, maxConnections),
     };
     if (rate !== undefined) stage.rate = parsePositiveInt(rate, `--stages ${name} rate`);
     return stage;
   });
-  const total = stages.reduce((sum, stage) => sum + stage.seconds, 0);
-  if (total > MAX_TOTAL_SECONDS) {
-    throw new OptionsError(`--stages: ${total}s in all is over the ${MAX_TOTAL_SECONDS}s bound`);
+  const total = totalSeconds(stages);
+  if (total > maxTotalSeconds) {
+    throw new OptionsError(`--stages: ${total}s in all is over the ${maxTotalSeconds}s bound`);
   }
   return stages;
 }
@@ -152,10 +134,10 @@ export function parseOptions(argv: string[], now = new Date()): Options {
   }
   let stages: Stage[];
   if (single === undefined) {
-    stages = parseStages(values.stages ?? DEFAULT_STAGES);
+    stages = parseStages(values.stages ?? defaultStages);
   } else {
-    const seconds = values.duration ? parseDuration(values.duration, "--duration") : DEFAULT_SINGLE_STAGE.seconds;
-    const spec = `load:${seconds}s:${values.connections ?? DEFAULT_SINGLE_STAGE.connections}`;
+    const seconds = values.duration ? parseDuration(values.duration, "--duration") : defaultSingleStage.seconds;
+    const spec = `load:${seconds}s:${values.connections ?? defaultSingleStage.connections}`;
     stages = parseStages(values.rate ? `${spec}:${values.rate}` : spec);
   }
 
@@ -175,27 +157,4 @@ export function parseOptions(argv: string[], now = new Date()): Options {
     out: values.out ?? path.join("reports", timestamp(now)),
     help: values.help,
   };
-}
-
-/** Only plain http(s) URLs: autocannon speaks HTTP/1.1 and nothing else. */
-export function checkUrl(text: string, source: string): string {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new OptionsError(`${source}: "${text}" is not a URL`);
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new OptionsError(`${source}: "${text}" must be http:// or https://`);
-  }
-  return text;
-}
-
-export function totalSeconds(stages: Stage[]): number {
-  return stages.reduce((sum, stage) => sum + stage.seconds, 0);
-}
-
-/** How many autocannon rounds the plan runs: each stage in rounds of at most reconnectSeconds. */
-export function rounds(plan: LoadPlan): number {
-  return plan.stages.reduce((sum, stage) => sum + Math.ceil(stage.seconds / plan.reconnectSeconds), 0);
 }

@@ -9,7 +9,7 @@ import { execFileSync } from "node:child_process";
 import { PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import type { EngineEvent, OpType, Stack } from "@pulumi/pulumi/automation";
 import { expect } from "chai";
-import { HpaWatcher, type HpaSnapshot } from "../../stress/hpa-watch";
+import { HpaWatcher, type HpaSnapshot } from "../../stress/cluster/hpa-watch";
 import { eventually, LocalCluster } from "../support/local-cluster";
 import { projectRoot } from "../support/paths";
 import { E2eProject, type StackConfig } from "../support/workspace";

@@ -11,7 +11,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { expect } from "chai";
-import type { Series } from "../../stress/series";
+import type { Series } from "../../stress/load/series";
 import { eventually, LocalCluster } from "../support/local-cluster";
 import { projectRoot } from "../support/paths";
 import { E2eProject, type PulumiCli } from "../support/workspace";

@@ -1,6 +1,6 @@
 // The HPA watcher against a faithful fake of the Kubernetes API, through the real client.
 import { expect } from "chai";
-import { HpaWatcher, type HpaSnapshot } from "../../stress/hpa-watch";
+import { HpaWatcher, type HpaSnapshot } from "../../stress/cluster/hpa-watch";
 import { FakeKubeApi } from "../support/fake-kube-api";
 
 describe("stress: HPA watcher", () => {

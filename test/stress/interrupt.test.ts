@@ -5,7 +5,7 @@ import { spawn } from "node:child_process";
 import { mkdtemp, readFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import type { Series } from "../../stress/series";
+import type { Series } from "../../stress/load/series";
 import { RedisServer } from "../../scripts/lib/redis-server";
 import { ServiceProcess } from "../../scripts/lib/service-process";
 

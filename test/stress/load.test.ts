@@ -3,8 +3,8 @@
 import { expect } from "chai";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { Load } from "../../stress/load";
-import { Recorder } from "../../stress/recorder";
+import { Load } from "../../stress/load/load";
+import { Recorder } from "../../stress/load/recorder";
 
 describe("stress load: connections reopened every --reconnect", function () {
   this.timeout(20_000);

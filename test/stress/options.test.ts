@@ -1,6 +1,6 @@
 // The command line: stages, durations and bounds, each bad value named in its message.
 import { expect } from "chai";
-import { DEFAULT_STAGES, OptionsError, parseDuration, parseOptions, parseStages } from "../../stress/options";
+import { defaultStages, OptionsError, parseDuration, parseOptions, parseStages } from "../../stress/options";
 import { appUrlOf } from "../../stress/stack-outputs";
 
 describe("stress: options", () => {
@@ -13,7 +13,7 @@ describe("stress: options", () => {
 
   it("defaults to the lecture's demo profile, and to reports/<timestamp>", () => {
     const options = parseOptions(["--url", "http://127.0.0.1:8080/"], new Date("2026-01-02T03:04:05.678Z"));
-    expect(options.stages).to.deep.equal(parseStages(DEFAULT_STAGES));
+    expect(options.stages).to.deep.equal(parseStages(defaultStages));
     expect(options.out).to.equal("reports/2026-01-02T03-04-05-678Z");
     expect(options).to.include({ maxRequests: 1_000_000, timeoutSeconds: 10, inCluster: false });
   });

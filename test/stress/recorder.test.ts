@@ -1,8 +1,8 @@
 // Per-second buckets and per-stage totals, on a clock the test moves by hand.
 import { expect } from "chai";
-import { percentile, Recorder } from "../../stress/recorder";
-import type { Bucket } from "../../stress/series";
-import { parseVisit } from "../../stress/page";
+import { percentile, Recorder } from "../../stress/load/recorder";
+import type { Bucket } from "../../stress/load/series";
+import { parseVisit } from "../../stress/load/page";
 
 describe("stress: recorder", () => {
   it("uses nearest-rank percentiles", () => {

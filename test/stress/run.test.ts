@@ -8,7 +8,7 @@ import path from "node:path";
 import { PassThrough } from "node:stream";
 import { chromium, type Browser } from "playwright-core";
 import { main } from "../../stress/cli";
-import type { Series } from "../../stress/series";
+import type { Series } from "../../stress/load/series";
 import { RedisServer } from "../../scripts/lib/redis-server";
 import { ServiceProcess } from "../../scripts/lib/service-process";
 import { FakeKubeApi } from "../support/fake-kube-api";

@@ -1,7 +1,7 @@
 // What the real-node suite measures and prints: how fast the HPA reacts to a surge, read from the
 // stress report's own series, and any other figure a step records.
 import { expect } from "chai";
-import type { Series } from "../../../stress/series";
+import type { Series } from "../../../stress/load/series";
 import type { LocalCluster } from "../../support/local-cluster";
 
 export const realNodeName = "hitcounter-node";

@@ -1,16 +1,12 @@
 // One run of the load, wherever it executes (this machine or the in-cluster Job): read the counter,
 // drive the stages, read the counter again, and say whether it grew by exactly the successes.
-import type { LoadPlan } from "./options";
+import type { LoadPlan } from "./plan";
 import { Load } from "./load";
 import { probeVisit, type Visit } from "./page";
 import { Recorder } from "./recorder";
-import type { Bucket, CounterCheck, RunResult } from "./series";
+import type { Runner, RunEvents } from "./runner";
+import type { CounterCheck, RunResult } from "./series";
 
-export interface RunEvents {
-  /** Wall-clock time (epoch ms) the load starts, after the first counter read. */
-  onStart(startedAt: number): void;
-  onBucket(bucket: Bucket): void;
-}
 
 export function counterCheck(before: Visit, after: Visit, successes: number, recorder: Recorder): CounterCheck {
   const increments = after.hits - before.hits - 1;
@@ -25,7 +21,7 @@ export function counterCheck(before: Visit, after: Visit, successes: number, rec
   };
 }
 
-export class Run {
+export class Run implements Runner {
   private load: Load | undefined;
   private interrupts = 0;
 

@@ -1,6 +1,6 @@
 // Turns the stream of answers into per-second buckets and per-stage totals. It keeps every latency
 // of the run (bounded by --max-requests) so percentiles are exact rather than estimated.
-import type { Stage } from "./options";
+import type { Stage } from "./plan";
 import type { Visit } from "./page";
 import type { Bucket, Totals } from "./series";
 

@@ -1,6 +1,6 @@
 // The shape of a run's evidence: what the recorder produces, the in-cluster agent prints, and the
 // report writes. Plain JSON on purpose, so a report can be read back or diffed without this code.
-import type { Stage } from "./options";
+import type { Stage } from "./plan";
 
 /** One second of load. Latencies in milliseconds; null when nothing was answered that second. */
 export interface Bucket {

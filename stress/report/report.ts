@@ -2,11 +2,12 @@
 // printed, and the HTML page.
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { countTotal } from "./counts";
 import { renderReport } from "./report-html";
-import type { ReplicaSample, Series } from "./series";
+import type { ReplicaSample, Series } from "../load/series";
 import { formatSummary } from "./summary";
 
-export const CSV_COLUMNS = ["t", "stage", "answered", "ok", "errors", "p50_ms", "p90_ms", "p99_ms", "max_ms", "replicas", "desired", "ready_pods", "cpu_pct", "pods"];
+export const csvColumns = ["t", "stage", "answered", "ok", "errors", "p50_ms", "p90_ms", "p99_ms", "max_ms", "replicas", "desired", "ready_pods", "cpu_pct", "pods"];
 
 const cell = (value: string | number | null | undefined) => {
   const text = value === null || value === undefined ? "" : String(value);
@@ -18,12 +19,12 @@ export function toCsv(series: Series): string {
   const rows = series.buckets.map((b) => {
     const hpa: ReplicaSample | undefined = series.replicas.filter((s) => s.t <= b.t + 1).at(-1);
     const pods = Object.entries(b.pods).map(([pod, n]) => `${pod}=${n}`).join(" ");
-    const errors = Object.values(b.errors).reduce((a, n) => a + n, 0);
+    const errors = countTotal(b.errors);
     return [b.t, b.stage, b.answered, b.ok, errors, b.p50, b.p90, b.p99, b.max, hpa?.current, hpa?.desired, hpa?.ready.length, hpa?.cpu, pods]
       .map(cell)
       .join(",");
   });
-  return [CSV_COLUMNS.join(","), ...rows].join("\n") + "\n";
+  return [csvColumns.join(","), ...rows].join("\n") + "\n";
 }
 
 export interface ReportFiles {

@@ -23,11 +23,11 @@ export interface Chart {
   marks: { t: number; label: string }[];
 }
 
-const WIDTH = 960;
-const HEIGHT = 230;
-const MARGIN = { left: 60, right: 16, top: 34, bottom: 30 };
-const PLOT_W = WIDTH - MARGIN.left - MARGIN.right;
-const PLOT_H = HEIGHT - MARGIN.top - MARGIN.bottom;
+const chartWidth = 960;
+const chartHeight = 230;
+const chartMargin = { left: 60, right: 16, top: 34, bottom: 30 };
+const plotWidth = chartWidth - chartMargin.left - chartMargin.right;
+const plotHeight = chartHeight - chartMargin.top - chartMargin.bottom;
 
 export function escapeXml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -65,25 +65,25 @@ export function lineChart(chart: Chart): string {
   const values = chart.lines.flatMap((line) => line.points.map((p) => p[1]).filter((v): v is number => v !== null));
   const yMax = niceCeil(Math.max(0, ...values));
   const xMax = Math.max(1, chart.xMax);
-  const x = (t: number) => MARGIN.left + (Math.min(Math.max(t, 0), xMax) / xMax) * PLOT_W;
-  const y = (v: number) => MARGIN.top + PLOT_H - (v / yMax) * PLOT_H;
+  const x = (t: number) => chartMargin.left + (Math.min(Math.max(t, 0), xMax) / xMax) * plotWidth;
+  const y = (v: number) => chartMargin.top + plotHeight - (v / yMax) * plotHeight;
   const xStep = niceCeil(xMax / 10);
 
   const grid: string[] = [];
   for (let i = 0; i <= 4; i++) {
     const v = (yMax * i) / 4;
     grid.push(
-      `<line class="grid" x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${fmt(y(v))}" y2="${fmt(y(v))}"/>`,
-      `<text class="tick" x="${MARGIN.left - 6}" y="${fmt(y(v) + 4)}" text-anchor="end">${fmt(v)}</text>`,
+      `<line class="grid" x1="${chartMargin.left}" x2="${chartWidth - chartMargin.right}" y1="${fmt(y(v))}" y2="${fmt(y(v))}"/>`,
+      `<text class="tick" x="${chartMargin.left - 6}" y="${fmt(y(v) + 4)}" text-anchor="end">${fmt(v)}</text>`,
     );
   }
   for (let t = 0; t <= xMax; t += xStep) {
-    grid.push(`<text class="tick" x="${fmt(x(t))}" y="${HEIGHT - 10}" text-anchor="middle">${fmt(t)}s</text>`);
+    grid.push(`<text class="tick" x="${fmt(x(t))}" y="${chartHeight - 10}" text-anchor="middle">${fmt(t)}s</text>`);
   }
   const marks = chart.marks.map(
     (mark) =>
-      `<line class="mark" x1="${fmt(x(mark.t))}" x2="${fmt(x(mark.t))}" y1="${MARGIN.top}" y2="${MARGIN.top + PLOT_H}"/>` +
-      `<text class="mark-label" x="${fmt(x(mark.t) + 3)}" y="${MARGIN.top + 10}">${escapeXml(mark.label)}</text>`,
+      `<line class="mark" x1="${fmt(x(mark.t))}" x2="${fmt(x(mark.t))}" y1="${chartMargin.top}" y2="${chartMargin.top + plotHeight}"/>` +
+      `<text class="mark-label" x="${fmt(x(mark.t) + 3)}" y="${chartMargin.top + 10}">${escapeXml(mark.label)}</text>`,
   );
   const paths = chart.lines.map((line) => {
     const count = line.points.filter((p) => p[1] !== null).length;
@@ -95,16 +95,16 @@ export function lineChart(chart: Chart): string {
   });
   const legend = chart.lines.map(
     (line, i) =>
-      `<g transform="translate(${MARGIN.left + 340 + i * 140},12)"><rect width="12" height="12" fill="${line.color}"/>` +
+      `<g transform="translate(${chartMargin.left + 340 + i * 140},12)"><rect width="12" height="12" fill="${line.color}"/>` +
       `<text x="17" y="10">${escapeXml(line.name)}</text></g>`,
   );
   const empty =
     chart.lines.length === 0
-      ? [`<text class="tick" x="${MARGIN.left + PLOT_W / 2}" y="${MARGIN.top + PLOT_H / 2}" text-anchor="middle">none</text>`]
+      ? [`<text class="tick" x="${chartMargin.left + plotWidth / 2}" y="${chartMargin.top + plotHeight / 2}" text-anchor="middle">none</text>`]
       : [];
   return [
-    `<svg id="${chart.id}" class="chart" viewBox="0 0 ${WIDTH} ${HEIGHT}" role="img" aria-label="${escapeXml(chart.title)}">`,
-    `<text class="title" x="${MARGIN.left}" y="20">${escapeXml(chart.title)} (${escapeXml(chart.unit)})</text>`,
+    `<svg id="${chart.id}" class="chart" viewBox="0 0 ${chartWidth} ${chartHeight}" role="img" aria-label="${escapeXml(chart.title)}">`,
+    `<text class="title" x="${chartMargin.left}" y="20">${escapeXml(chart.title)} (${escapeXml(chart.unit)})</text>`,
     ...grid,
     ...marks,
     ...paths,
@@ -123,7 +123,7 @@ export function barChart(id: string, title: string, bars: { label: string; value
   const max = Math.max(1, ...sorted.map((b) => b.value));
   const rows = sorted.map((bar, i) => {
     const top = 30 + i * rowH;
-    const w = (bar.value / max) * (WIDTH - labelW - 90);
+    const w = (bar.value / max) * (chartWidth - labelW - 90);
     return (
       `<text x="${labelW - 8}" y="${top + 15}" text-anchor="end">${escapeXml(bar.label)}</text>` +
       `<rect class="bar" data-label="${escapeXml(bar.label)}" data-value="${bar.value}" x="${labelW}" y="${top + 3}" width="${fmt(w)}" height="${rowH - 8}"/>` +
@@ -131,8 +131,8 @@ export function barChart(id: string, title: string, bars: { label: string; value
     );
   });
   return [
-    `<svg id="${id}" class="chart" viewBox="0 0 ${WIDTH} ${height}" role="img" aria-label="${escapeXml(title)}">`,
-    `<text class="title" x="${MARGIN.left}" y="20">${escapeXml(title)}</text>`,
+    `<svg id="${id}" class="chart" viewBox="0 0 ${chartWidth} ${height}" role="img" aria-label="${escapeXml(title)}">`,
+    `<text class="title" x="${chartMargin.left}" y="20">${escapeXml(title)}</text>`,
     ...rows,
     `</svg>`,
   ].join("\n");

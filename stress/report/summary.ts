@@ -1,14 +1,14 @@
 // The end-of-run summary: one table of the stages and the run, then pods, replicas and the counter
 // check in plain sentences. The same rows feed the terminal and the HTML report.
-import { formatCounts } from "./progress";
-import type { ReplicaSample, Series, Totals } from "./series";
+import { countTotal, formatCounts } from "./counts";
+import type { ReplicaSample, Series, Totals } from "../load/series";
 
-export const SUMMARY_COLUMNS = ["stage", "secs", "conns", "rate", "sent", "ok", "ok/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "errors"];
+export const summaryColumns = ["stage", "secs", "conns", "rate", "sent", "ok", "ok/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "errors"];
 
 const num = (value: number | null) => (value === null ? "-" : String(Math.round(value * 10) / 10));
 
 export function summaryRow(totals: Totals): string[] {
-  const errors = Object.values(totals.errors).reduce((a, b) => a + b, 0);
+  const errors = countTotal(totals.errors);
   return [
     totals.stage,
     num(totals.seconds),
@@ -65,7 +65,7 @@ export function formatSummary(series: Series): string {
   const rows = [...result.stages, result.total].map(summaryRow);
   return [
     `${series.mode} run against ${series.url}, started ${series.startedAt}${result.interrupted ? " (interrupted)" : ""}`,
-    textTable(SUMMARY_COLUMNS, rows),
+    textTable(summaryColumns, rows),
     `answers by pod: ${formatCounts(result.pods, 12) || "none named"}`,
     `HPA: ${series.replicaError ?? describeReplicas(series.replicas)}`,
     describeCheck(series),

@@ -1,15 +1,8 @@
 // The live panel on stderr: redrawn in place on a terminal, one line every few seconds in a log.
-import type { HpaSnapshot } from "./hpa-watch";
-import type { Bucket } from "./series";
+import type { HpaSnapshot } from "../cluster/hpa-watch";
+import type { Bucket } from "../load/series";
+import { countTotal, formatCounts } from "./counts";
 
-const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
-
-export function formatCounts(counts: Record<string, number>, limit = 6): string {
-  const entries = Object.entries(counts).sort((a, b) => b[1] - a[1]);
-  const shown = entries.slice(0, limit).map(([key, n]) => `${key} ${n}`);
-  if (entries.length > limit) shown.push(`+${entries.length - limit} more`);
-  return shown.join(", ");
-}
 
 /** stderr, or anything writable: only a terminal (isTTY) gets the redrawn panel. */
 export type ProgressStream = NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
@@ -54,8 +47,8 @@ export class Progress {
     const lines = [
       `${elapsed.toFixed(0)}s elapsed, ${remaining.toFixed(0)}s left` +
         (b ? ` [${b.stage}]  ${b.ok} ok/s  p50 ${ms(b.p50)}  p99 ${ms(b.p99)}` : "") +
-        `  ok ${this.ok}  errors ${sum(this.errors)}` +
-        (sum(this.errors) > 0 ? ` (${formatCounts(this.errors, 3)})` : ""),
+        `  ok ${this.ok}  errors ${countTotal(this.errors)}` +
+        (countTotal(this.errors) > 0 ? ` (${formatCounts(this.errors, 3)})` : ""),
     ];
     if (this.hpa) {
       const cpu = this.hpa.cpu === null ? "cpu -" : `cpu ${this.hpa.cpu}%`;

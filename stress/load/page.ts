@@ -6,7 +6,7 @@ export interface Visit {
 }
 
 // The HTML variant (and the lecture's Flask page) name the pod in prose; the JSON variant is exact.
-const HTML_VISIT = /visited (\d+) times?\.?\s*Served by pod:\s*(?:<b>)?\s*([^<\s]+)/i;
+const htmlVisit = /visited (\d+) times?\.?\s*Served by pod:\s*(?:<b>)?\s*([^<\s]+)/i;
 
 function parseJsonVisit(text: string): Visit | undefined {
   let json: Partial<Visit>;
@@ -24,7 +24,7 @@ function parseJsonVisit(text: string): Visit | undefined {
 export function parseVisit(body: string): Visit | undefined {
   const text = body.trimStart();
   if (text.startsWith("{")) return parseJsonVisit(text);
-  const match = HTML_VISIT.exec(text);
+  const match = htmlVisit.exec(text);
   return match ? { hits: Number(match[1]), pod: match[2] } : undefined;
 }
 

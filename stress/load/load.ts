@@ -2,7 +2,7 @@
 // at most reconnectSeconds, each an autocannon instance with connections of its own: kube-proxy
 // balances connections, not requests, so only new connections reach the pods the HPA adds.
 import autocannon from "autocannon";
-import type { LoadPlan, Stage } from "./options";
+import type { LoadPlan, Stage } from "./plan";
 import { parseVisit } from "./page";
 import type { Recorder } from "./recorder";
 

@@ -1,8 +1,8 @@
 // Entry point of the in-cluster Job: runs the load next to the pods (through the ClusterIP Service,
 // so kube-proxy spreads connections over every ready pod) and prints the series to its log.
 import { formatMessage, type AgentMessage } from "./agent-messages";
-import { checkUrl, type LoadPlan } from "./options";
-import { Run } from "./run";
+import { checkUrl, type LoadPlan } from "../load/plan";
+import { Run } from "../load/run";
 
 const print = (message: AgentMessage) => process.stdout.write(formatMessage(message) + "\n");
 

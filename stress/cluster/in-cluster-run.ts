@@ -6,124 +6,23 @@
 // file, shipped in a ConfigMap and run by the `node` of the image the Deployment already runs, so
 // nothing has to be built or pulled. It prints its series to the log, which the CLI follows.
 import { setTimeout as sleep } from "node:timers/promises";
-import type * as k8s from "@kubernetes/client-node" with { "resolution-mode": "import" };
-import { build } from "esbuild";
 import { randomBytes } from "node:crypto";
-import path from "node:path";
 import readline from "node:readline";
 import { PassThrough } from "node:stream";
+import type * as k8s from "@kubernetes/client-node" with { "resolution-mode": "import" };
+import type { LoadPlan } from "../load/plan";
+import type { Runner, RunEvents } from "../load/runner";
+import type { RunResult } from "../load/series";
+import { bundleAgent } from "./agent-bundle";
 import { parseMessage } from "./agent-messages";
+import { agentConfigMap, agentContainer, jobManifest } from "./job-manifests";
 import type { KubeModule } from "./kube";
-import { rounds, totalSeconds, type LoadPlan } from "./options";
-import type { RunEvents } from "./run";
-import type { RunResult } from "./series";
 
-const CONTAINER = "load";
-const MOUNT = "/stress";
 /** Fails the pod early instead of waiting forever on a bad image or a full cluster. */
-const START_TIMEOUT_MS = 180_000;
-const FATAL_WAITING = new Set(["ErrImagePull", "ImagePullBackOff", "InvalidImageName", "CreateContainerConfigError", "CreateContainerError"]);
+const defaultStartTimeoutMs = 180_000;
+const fatalWaiting = new Set(["ErrImagePull", "ImagePullBackOff", "InvalidImageName", "CreateContainerConfigError", "CreateContainerError"]);
 
-export async function bundleAgent(): Promise<string> {
-  const result = await build({
-    entryPoints: [path.join(__dirname, "agent.ts")],
-    bundle: true,
-    platform: "node",
-    format: "cjs",
-    target: "node20",
-    // Minified, the bundle is about 0.5 MB: well inside a ConfigMap's 1 MiB.
-    minify: true,
-    write: false,
-    logLevel: "silent",
-  });
-  return result.outputFiles[0].text;
-}
-
-export interface JobSpec {
-  name: string;
-  namespace: string;
-  image: string;
-  plan: LoadPlan;
-}
-
-export function jobManifest({ name, namespace, image, plan }: JobSpec): k8s.V1Job {
-  const labels = { "app.kubernetes.io/name": "stress", "app.kubernetes.io/instance": name };
-  return {
-    apiVersion: "batch/v1",
-    kind: "Job",
-    metadata: { name, namespace, labels },
-    spec: {
-      backoffLimit: 0,
-      // Bounded like a local run: the stages, one drain timeout per round of connections, and time to start.
-      activeDeadlineSeconds: totalSeconds(plan.stages) + rounds(plan) * (plan.timeoutSeconds + 2) + 300,
-      ttlSecondsAfterFinished: 600,
-      template: {
-        metadata: { labels },
-        spec: {
-          restartPolicy: "Never",
-          automountServiceAccountToken: false,
-          // The namespace enforces Pod Security "restricted".
-          securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, seccompProfile: { type: "RuntimeDefault" } },
-          containers: [
-            {
-              name: CONTAINER,
-              image,
-              command: ["node", `${MOUNT}/agent.cjs`],
-              env: [{ name: "STRESS_PLAN", value: JSON.stringify(plan) }],
-              // A load generator needs CPU of its own, or it measures itself rather than the service.
-              resources: { requests: { cpu: "500m", memory: "128Mi" }, limits: { cpu: "1", memory: "512Mi" } },
-              securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
-              volumeMounts: [{ name: "agent", mountPath: MOUNT, readOnly: true }],
-            },
-          ],
-          volumes: [{ name: "agent", configMap: { name, defaultMode: 0o444 } }],
-        },
-      },
-    },
-  };
-}
-
-/** The agent's ConfigMap, owned by the Job so deleting the Job removes it too. */
-export function agentConfigMap(job: k8s.V1Job, bundle: string): k8s.V1ConfigMap {
-  const { name, namespace, uid, labels } = job.metadata ?? {};
-  return {
-    apiVersion: "v1",
-    kind: "ConfigMap",
-    metadata: {
-      name,
-      namespace,
-      labels,
-      ownerReferences: [{ apiVersion: "batch/v1", kind: "Job", name: name ?? "", uid: uid ?? "", blockOwnerDeletion: false }],
-    },
-    data: { "agent.cjs": bundle },
-  };
-}
-
-/** The image and in-cluster URL of the app behind an HPA: what the Job runs and loads by default. */
-export async function findTarget(
-  kube: KubeModule,
-  config: k8s.KubeConfig,
-  namespace: string,
-  hpaName: string,
-): Promise<{ image: string; url: string }> {
-  const hpa = await config.makeApiClient(kube.AutoscalingV2Api).readNamespacedHorizontalPodAutoscaler({ name: hpaName, namespace });
-  const target = hpa.spec?.scaleTargetRef.name ?? "";
-  const deployment = await config.makeApiClient(kube.AppsV1Api).readNamespacedDeployment({ name: target, namespace });
-  const image = deployment.spec?.template.spec?.containers[0]?.image;
-  const podLabels = deployment.spec?.template.metadata?.labels ?? {};
-  const services = await config.makeApiClient(kube.CoreV1Api).listNamespacedService({ namespace });
-  const service = services.items.find((s) => {
-    const selector = Object.entries(s.spec?.selector ?? {});
-    return selector.length > 0 && selector.every(([key, value]) => podLabels[key] === value);
-  });
-  const port = service?.spec?.ports?.[0]?.port;
-  if (!image || !service || !port) {
-    throw new Error(`cannot find the image and Service of deployment ${namespace}/${target}: pass --image and --url`);
-  }
-  return { image, url: `http://${service.metadata?.name}.${namespace}.svc:${port}` };
-}
-
-export class InClusterRun {
+export class InClusterRun implements Runner {
   readonly name = `stress-${randomBytes(3).toString("hex")}`;
   private result: RunResult | undefined;
   private failure: string | undefined;
@@ -139,7 +38,7 @@ export class InClusterRun {
     private readonly image: string,
     private readonly plan: LoadPlan,
     private readonly events: RunEvents,
-    private readonly startTimeoutMs = START_TIMEOUT_MS,
+    private readonly startTimeoutMs = defaultStartTimeoutMs,
   ) {
     this.batch = config.makeApiClient(kube.BatchV1Api);
     this.core = config.makeApiClient(kube.CoreV1Api);
@@ -154,8 +53,9 @@ export class InClusterRun {
     }
   }
 
-  async execute(bundle: string): Promise<RunResult> {
+  async execute(): Promise<RunResult> {
     const { namespace } = this;
+    const bundle = await bundleAgent();
     const job = await this.batch.createNamespacedJob({
       namespace,
       body: jobManifest({ name: this.name, namespace, image: this.image, plan: this.plan }),
@@ -193,7 +93,7 @@ export class InClusterRun {
       const pods = await this.core.listNamespacedPod({ namespace: this.namespace, labelSelector: `job-name=${this.name}` });
       const pod = pods.items[0];
       const waiting = pod?.status?.containerStatuses?.[0]?.state?.waiting;
-      if (waiting?.reason && FATAL_WAITING.has(waiting.reason)) {
+      if (waiting?.reason && fatalWaiting.has(waiting.reason)) {
         throw new Error(`Job pod ${pod.metadata?.name} cannot start: ${waiting.reason}: ${waiting.message ?? ""}`);
       }
       if (pod && pod.status?.phase !== "Pending") return pod.metadata?.name ?? "";
@@ -216,7 +116,7 @@ export class InClusterRun {
         if (count++ >= skip) this.handle(line);
       }
     })();
-    this.logAbort = await new this.kube.Log(this.config).log(this.namespace, pod, CONTAINER, stream, { follow });
+    this.logAbort = await new this.kube.Log(this.config).log(this.namespace, pod, agentContainer, stream, { follow });
     this.logAbort.signal.addEventListener("abort", () => stream.end());
     await lines;
     return count;

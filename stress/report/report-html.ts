@@ -1,13 +1,15 @@
 // The report page: one self-contained HTML file (inline CSS and SVG, no script, no network) that
 // shows the run on one time axis: load, latency, errors, replicas and CPU, and who answered.
+import { totalSeconds } from "../load/plan";
+import { countTotal } from "./counts";
 import { barChart, escapeXml, lineChart, type Chart, type Line } from "./charts";
-import type { Bucket, Series } from "./series";
-import { describeCheck, describeReplicas, summaryRow, SUMMARY_COLUMNS } from "./summary";
+import type { Bucket, Series } from "../load/series";
+import { describeCheck, describeReplicas, summaryRow, summaryColumns } from "./summary";
 
-const PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f"];
-const color = (i: number) => PALETTE[i % PALETTE.length];
+const palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f"];
+const color = (i: number) => palette[i % palette.length];
 
-const errorsOf = (bucket: Bucket) => Object.values(bucket.errors).reduce((a, b) => a + b, 0);
+const errorsOf = (bucket: Bucket) => countTotal(bucket.errors);
 
 /** Stage boundaries, read from the buckets so they match what was recorded. */
 function stageMarks(buckets: Bucket[]): { t: number; label: string }[] {
@@ -26,7 +28,7 @@ export function reportCharts(series: Series): Chart[] {
   const xMax = Math.max(
     buckets.length,
     replicas.at(-1)?.t ?? 0,
-    series.plan.reduce((sum, stage) => sum + stage.seconds, 0),
+    totalSeconds(series.plan),
   );
   const marks = stageMarks(buckets);
   const chart = (id: string, title: string, unit: string, lines: Line[]): Chart => ({ id, title, unit, xMax, lines, marks });
@@ -79,7 +81,7 @@ export function reportCharts(series: Series): Chart[] {
   ];
 }
 
-const STYLE = `
+const reportStyle = `
 body { font: 14px/1.45 system-ui, sans-serif; margin: 24px auto; max-width: 1000px; color: #222; }
 h1 { font-size: 22px; margin-bottom: 4px; } h2 { font-size: 17px; margin-top: 28px; }
 .meta { color: #555; } .ok { color: #1a7f37; } .bad { color: #b42318; }
@@ -96,7 +98,7 @@ export function renderReport(series: Series): string {
   const { result } = series;
   const rows = [...result.stages, result.total].map((totals) => summaryRow(totals));
   const table =
-    `<table id="summary"><thead><tr>${SUMMARY_COLUMNS.map((c) => `<th>${escapeXml(c)}</th>`).join("")}</tr></thead><tbody>` +
+    `<table id="summary"><thead><tr>${summaryColumns.map((c) => `<th>${escapeXml(c)}</th>`).join("")}</tr></thead><tbody>` +
     rows
       .map((row, i) => `<tr${i === rows.length - 1 ? ' class="total"' : ""}>${row.map((c) => `<td>${escapeXml(c)}</td>`).join("")}</tr>`)
       .join("") +
@@ -108,7 +110,7 @@ export function renderReport(series: Series): string {
   const data = JSON.stringify(series).replace(/</g, "\\u003c");
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Stress report ${escapeXml(series.startedAt)}</title>
-<style>${STYLE}</style></head>
+<style>${reportStyle}</style></head>
 <body>
 <h1>Stress report</h1>
 <p class="meta">${escapeXml(series.mode)} run against <code>${escapeXml(series.url)}</code>, started ${escapeXml(series.startedAt)}${result.interrupted ? " (interrupted with Ctrl-C)" : ""}</p>
