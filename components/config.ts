@@ -1,4 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
+// The service owns its log levels; the stack passes one through LOG_LEVEL. A dependency-free module.
+import { type LogLevel, logLevels } from "../service/src/config";
 
 // The stack's settings, read and validated in one place before any resource is declared.
 // Every key is declared (type, default, description) in Pulumi.yaml; this module turns the raw
@@ -7,8 +9,6 @@ import * as pulumi from "@pulumi/pulumi";
 export const serviceTypes = ["ClusterIP", "NodePort", "LoadBalancer"] as const;
 export type ServiceType = (typeof serviceTypes)[number];
 
-const logLevels = ["trace", "debug", "info", "warn", "error", "fatal"] as const;
-export type LogLevel = (typeof logLevels)[number];
 
 /** Requests and limits of one container, as Kubernetes quantities. */
 export interface ContainerResources {
@@ -29,8 +29,8 @@ export type ImageSource =
       buildArgs: Record<string, string>;
     };
 
+/** The HPA's settings; its minimum is StackConfig.minReplicas. */
 export interface Autoscaling {
-  minReplicas: number;
   maxReplicas: number;
   /** Percent of the request; undefined when the metric is removed. */
   cpuTargetUtilization?: number;
@@ -100,7 +100,6 @@ export function loadStackConfig(): StackConfig {
     minReplicas,
     autoscaling: autoscaled
       ? {
-          minReplicas,
           maxReplicas,
           cpuTargetUtilization,
           memoryTargetUtilization,

@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { Autoscaling, ContainerResources, LogLevel, ServiceType } from "./config";
+import type { LogLevel } from "../service/src/config";
+import type { Autoscaling, ContainerResources, ServiceType } from "./config";
 import type { ObservedBackend } from "./monitoring/observed-backend";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "./pod-security";
 
@@ -22,7 +23,7 @@ export interface CounterAppArgs {
   resources: ContainerResources;
   logLevel: LogLevel;
   serviceType: ServiceType;
-  /** Replicas when there is no HPA, and the PodDisruptionBudget's trigger. */
+  /** The HPA's minimum, the replicas when there is no HPA, and the PodDisruptionBudget's trigger. */
   minReplicas: number;
   autoscaling?: Autoscaling;
   redis: { host: pulumi.Input<string>; port: number; passwordSecret: { name: pulumi.Input<string>; key: string } };
@@ -121,7 +122,7 @@ export class CounterApp extends pulumi.ComponentResource {
     if (args.autoscaling) {
       this.hpaName = new k8s.autoscaling.v2.HorizontalPodAutoscaler(
         name,
-        { metadata, spec: horizontalPodAutoscalerSpec(deployment.metadata.name, args.autoscaling) },
+        { metadata, spec: horizontalPodAutoscalerSpec(deployment.metadata.name, args.minReplicas, args.autoscaling) },
         { parent: this },
       ).metadata.name;
     }
@@ -145,13 +146,14 @@ export class CounterApp extends pulumi.ComponentResource {
 
 function horizontalPodAutoscalerSpec(
   deploymentName: pulumi.Input<string>,
+  minReplicas: number,
   scaling: Autoscaling,
 ): k8s.types.input.autoscaling.v2.HorizontalPodAutoscalerSpec {
   const utilisation = (name: string, percent: number | undefined) =>
     percent === undefined ? [] : [{ type: "Resource", resource: { name, target: { type: "Utilization", averageUtilization: percent } } }];
   return {
     scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: deploymentName },
-    minReplicas: scaling.minReplicas,
+    minReplicas,
     maxReplicas: scaling.maxReplicas,
     metrics: [...utilisation("cpu", scaling.cpuTargetUtilization), ...utilisation("memory", scaling.memoryTargetUtilization)],
     behavior: {

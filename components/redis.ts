@@ -21,12 +21,12 @@ export class RedisStore extends pulumi.ComponentResource {
   public readonly port = redisPort;
   /** Where clients read the password from (a secretKeyRef), never a copy of the value. */
   public readonly passwordSecret: { name: pulumi.Output<string>; key: string };
-  public readonly labels = { "app.kubernetes.io/name": "redis", "app.kubernetes.io/component": "store", "app.kubernetes.io/part-of": "hit-counter" };
+  public static readonly podLabels = { "app.kubernetes.io/name": "redis", "app.kubernetes.io/component": "store", "app.kubernetes.io/part-of": "hit-counter" };
 
   constructor(name: string, args: RedisStoreArgs, opts?: pulumi.ComponentResourceOptions) {
     super("hitcounter:index:RedisStore", name, {}, opts);
     const { namespace, settings } = args;
-    const metadata = { name, namespace, labels: this.labels };
+    const metadata = { name, namespace, labels: RedisStore.podLabels };
 
     // The whole redis.conf is secret: it carries requirepass, which must stay out of the command
     // line (visible to `ps`) and out of the pod spec.
@@ -50,7 +50,7 @@ export class RedisStore extends pulumi.ComponentResource {
         metadata,
         spec: {
           type: "ClusterIP",
-          selector: this.labels,
+          selector: RedisStore.podLabels,
           ports: [{ name: "redis", port: redisPort, targetPort: "redis" }],
         },
       },
@@ -59,7 +59,7 @@ export class RedisStore extends pulumi.ComponentResource {
     this.host = service.metadata.name;
 
     const podTemplate: k8s.types.input.core.v1.PodTemplateSpec = {
-      metadata: { labels: this.labels },
+      metadata: { labels: RedisStore.podLabels },
       spec: {
         securityContext: restrictedPodSecurityContext(redisUid),
         automountServiceAccountToken: false,
@@ -95,7 +95,7 @@ export class RedisStore extends pulumi.ComponentResource {
           spec: {
             serviceName: service.metadata.name,
             replicas: 1,
-            selector: { matchLabels: this.labels },
+            selector: { matchLabels: RedisStore.podLabels },
             template: podTemplate,
             volumeClaimTemplates: [
               {
@@ -120,7 +120,7 @@ export class RedisStore extends pulumi.ComponentResource {
             replicas: 1,
             // Two Redis pods at once would be two different counters: stop the old one first.
             strategy: { type: "Recreate" },
-            selector: { matchLabels: this.labels },
+            selector: { matchLabels: RedisStore.podLabels },
             template: podTemplate,
           },
         },
@@ -133,7 +133,7 @@ export class RedisStore extends pulumi.ComponentResource {
       {
         metadata,
         spec: {
-          podSelector: { matchLabels: this.labels },
+          podSelector: { matchLabels: RedisStore.podLabels },
           policyTypes: ["Ingress"],
           ingress: [{ from: [{ podSelector: { matchLabels: args.clientLabels } }], ports: [{ protocol: "TCP", port: redisPort }] }],
         },

@@ -11,7 +11,7 @@ import { writeReport } from "./report/report";
 import { Run } from "./load/run";
 import type { Runner, RunEvents } from "./load/runner";
 import type { Bucket, ReplicaSample, RunResult, Series } from "./load/series";
-import { appUrlOf, readStackOutputs, type StackOutputs } from "./stack-outputs";
+import { appUrlOf, type PrintedOutputs, readStackOutputs } from "./stack-outputs";
 import { formatSummary } from "./report/summary";
 
 interface Target {
@@ -26,7 +26,7 @@ interface Target {
 /** Flags first, then the stack's outputs (read only when something is missing), then the cluster. */
 async function resolveTarget(options: Options): Promise<Target> {
   const kubeconfig = kubeconfigPath(options.kubeconfig);
-  let outputs: StackOutputs = {};
+  let outputs: PrintedOutputs = {};
   let stackError: Error | undefined;
   if (options.url === undefined || (options.hpa === undefined && kubeconfig !== undefined)) {
     outputs = await readStackOutputs(options.stack).catch((error: Error) => {

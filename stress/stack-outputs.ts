@@ -2,21 +2,17 @@
 // flags after `pulumi up`.
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
+import type { StackOutputs } from "../components/program";
 import { OptionsError } from "./options";
 
-/** The outputs this tool reads; see components/program.ts for what each one means. */
-export interface StackOutputs {
-  appUrl?: string;
-  appPortForward?: string;
-  namespace?: string;
-  hpaName?: string;
-}
+/** The program's outputs as `pulumi stack output --json` prints them: the values, those this tool reads. */
+export type PrintedOutputs = Partial<Record<keyof Pick<StackOutputs, "appUrl" | "appPortForward" | "namespace" | "hpaName">, string>>;
 
-export async function readStackOutputs(stack: string | undefined, pulumi = "pulumi"): Promise<StackOutputs> {
+export async function readStackOutputs(stack: string | undefined, pulumi = "pulumi"): Promise<PrintedOutputs> {
   const args = ["stack", "output", "--json", ...(stack ? ["--stack", stack] : [])];
   try {
     const { stdout } = await promisify(execFile)(pulumi, args, { timeout: 60_000 });
-    return JSON.parse(stdout) as StackOutputs;
+    return JSON.parse(stdout) as PrintedOutputs;
   } catch (error) {
     const err = error as NodeJS.ErrnoException & { stderr?: string };
     if (err.code === "ENOENT") {
@@ -27,7 +23,7 @@ export async function readStackOutputs(stack: string | undefined, pulumi = "pulu
 }
 
 /** The stack's appUrl when it is a usable URL; otherwise an error that says how to get one. */
-export function appUrlOf(outputs: StackOutputs): string {
+export function appUrlOf(outputs: PrintedOutputs): string {
   const url = outputs.appUrl ?? "";
   if (/^https?:\/\/[^\s<>]+$/.test(url)) return url;
   const forward = outputs.appPortForward

@@ -3,10 +3,10 @@
 import Koa, { HttpError, type Context, type Middleware } from "koa";
 import type { Logger } from "./log";
 import type { Metrics } from "./metrics";
-import { StoreUnavailableError, type RedisStore } from "./store";
+import { StoreUnavailableError, type CounterStore } from "./store";
 
 export interface AppDeps {
-  store: Pick<RedisStore, "increment" | "ping">;
+  store: Pick<CounterStore, "increment" | "ping">;
   metrics: Metrics;
   log: Logger;
   /** Shown on the page, as the lecture does, to tell which replica answered. */

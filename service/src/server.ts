@@ -6,7 +6,7 @@ import { createApp } from "./app";
 import { ConfigError, loadConfig, type Config } from "./config";
 import { createLogger } from "./log";
 import { Metrics } from "./metrics";
-import { RedisStore } from "./store";
+import { CounterStore } from "./store";
 
 function main(): void {
   let config: Config;
@@ -20,7 +20,7 @@ function main(): void {
 
   const log = createLogger(config.logLevel);
   const metrics = new Metrics();
-  const store = new RedisStore(config.redis, config.counterKey, {
+  const store = new CounterStore(config.redis, config.counterKey, {
     // Connection errors come at most once per reconnect attempt; failed commands come once per
     // request and would flood the log while Redis is down, so they show in the metric and at debug.
     onError(kind, error) {

@@ -24,7 +24,8 @@ function reconnectDelay(retries: number): number {
   return Math.min(100 * 2 ** retries, 2000) * (0.8 + Math.random() * 0.4);
 }
 
-export class RedisStore {
+/** The hit counter, kept in Redis: one INCR per visit, a PING for readiness. */
+export class CounterStore {
   private readonly client;
 
   constructor(

@@ -6,7 +6,7 @@ import { expect } from "chai";
 import { createApp } from "../../service/src/app";
 import { createLogger } from "../../service/src/log";
 import { Metrics } from "../../service/src/metrics";
-import { RedisStore } from "../../service/src/store";
+import { CounterStore } from "../../service/src/store";
 import { RedisServer } from "../../scripts/lib/redis-server";
 
 interface Harness {
@@ -18,7 +18,7 @@ interface Harness {
 
 async function startApp(redis: RedisServer, hostname: string): Promise<Harness> {
   const metrics = new Metrics();
-  const store = new RedisStore({ url: redis.url, password: undefined, timeoutMs: 1000 }, "hits", {
+  const store = new CounterStore({ url: redis.url, password: undefined, timeoutMs: 1000 }, "hits", {
     onError: () => undefined,
   });
   store.start();
