@@ -1,0 +1,61 @@
+// Monitoring: chart, ServiceMonitor, rules, dashboard (each stack file through the real program under Pulumi mocks).
+import { expect } from "chai";
+import { declaredResource, type Manifest } from "../support/pulumi-mocks";
+import { resourceType as k8s } from "../support/resource-types";
+import { forEachStack } from "./stacks";
+
+forEachStack("monitoring: chart, ServiceMonitor, rules, dashboard", (the, expected) => {
+  it("installs kube-prometheus-stack 88.5.3 as a Helm release whose Prometheus selects our ServiceMonitor", () => {
+    const release = declaredResource(the.run, k8s.release, "kube-prometheus-stack");
+    expect(release).to.deep.include({ chart: "kube-prometheus-stack", version: "88.5.3", namespace: "monitoring" });
+    expect(release.repositoryOpts).to.deep.equal({ repo: "https://prometheus-community.github.io/helm-charts" });
+    const prometheus = release.values.prometheus.prometheusSpec;
+    // nil selectors that do not fall back to the chart's `release` label select every object in every namespace.
+    expect(prometheus.serviceMonitorSelectorNilUsesHelmValues).to.equal(false);
+    expect(prometheus.ruleSelectorNilUsesHelmValues).to.equal(false);
+    expect(prometheus).not.to.have.any.keys("serviceMonitorSelector", "serviceMonitorNamespaceSelector", "ruleSelector");
+    expect(release.values.grafana.admin).to.deep.equal({ existingSecret: "grafana-admin", userKey: "admin-user", passwordKey: "admin-password" });
+  });
+
+  it("keeps the chart's admission webhook, and sends alerts nowhere but Alertmanager's UI until a receiver is set", () => {
+    const release = declaredResource(the.run, k8s.release, "kube-prometheus-stack");
+    expect(release.values).not.to.have.any.keys("prometheusOperator", "alertmanager");
+  });
+
+  it("scrapes /metrics from the backend Service's http port every 15 s", () => {
+    const monitor = declaredResource(the.run, k8s.serviceMonitor, "hit-counter");
+    expect(the.backendService.metadata.labels).to.include(monitor.spec.selector.matchLabels);
+    expect(monitor.spec.namespaceSelector).to.deep.equal({ matchNames: [expected.namespace] });
+    expect(monitor.spec.endpoints).to.deep.equal([{ port: the.backendService.spec.ports[0].name, path: "/metrics", interval: "15s" }]);
+  });
+
+  it("alerts on 5xx ratio, Redis errors, restarts and the HPA stuck at max", () => {
+    const rule = declaredResource(the.run, k8s.prometheusRule, "hit-counter");
+    const rules = rule.spec.groups[0].rules;
+    expect(rules.map((r: Manifest) => r.alert)).to.deep.equal([
+      "HitCounterHighErrorRatio",
+      "HitCounterRedisUnreachable",
+      "HitCounterPodsRestarting",
+      "HitCounterAtMaxReplicas",
+    ]);
+    expect(rules[1].expr).to.equal(`sum(rate(redis_errors_total{namespace="${expected.namespace}", service="hit-counter"}[2m])) > 0`);
+    expect(rules[3].expr).to.contain(`horizontalpodautoscaler="hit-counter"`);
+  });
+
+  it("ships a Grafana dashboard the sidecar loads, with the panels of the issue", () => {
+    const dashboard = declaredResource(the.run, k8s.configMap, "hit-counter-dashboard");
+    expect(dashboard.metadata).to.deep.include({ namespace: "monitoring", labels: { grafana_dashboard: "1" } });
+    const panels = JSON.parse(dashboard.data["hit-counter.json"]).panels;
+    expect(panels.map((p: Manifest) => p.title)).to.deep.equal([
+      "Request rate by status",
+      "Error rate (5xx share)",
+      "Latency",
+      "Replicas",
+      "CPU against requests",
+      "Memory against requests",
+      "Hits counted in range",
+    ]);
+    expect(panels[2].targets.map((t: Manifest) => t.legendFormat)).to.deep.equal(["p50", "p95", "p99"]);
+    expect(panels[3].targets.map((t: Manifest) => t.legendFormat)).to.deep.equal(["desired", "current", "max"]);
+  });
+});
