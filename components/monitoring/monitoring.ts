@@ -5,11 +5,11 @@ import type { CounterApp } from "../counter-app";
 import { GeneratedPassword } from "../password";
 import { podSecurityLabels } from "../pod-security";
 import { hitCounterAlerts } from "./alerts";
-import { alertmanagerValues, alertReceiverSecret } from "./alertmanager";
+import { alertReceiverSecret } from "./alertmanager";
+import { grafanaAdminSecretName, kubePrometheusStackValues } from "./chart-values";
 import { hitCounterDashboard } from "./dashboard";
 
 export const releaseName = "kube-prometheus-stack";
-const grafanaAdminSecretName = "grafana-admin";
 
 export interface MonitoringArgs {
   settings: MonitoringSettings;
@@ -122,34 +122,4 @@ export class Monitoring extends pulumi.ComponentResource {
 
     this.registerOutputs({ namespace: this.namespace, grafanaService: this.grafanaService });
   }
-}
-
-/** Chart values: no secrets in here, only the names of the Secrets that hold them. */
-export function kubePrometheusStackValues(settings: Pick<MonitoringSettings, "admissionWebhooks" | "alertReceiver">) {
-  return {
-    // The admission webhook checks rules as they are applied; its certificates come from
-    // pre-install hook Jobs running kube-webhook-certgen, an image a cluster without registry access
-    // cannot pull, so there the release would hang; and without those Jobs the webhook rejects every
-    // rule (failurePolicy Fail, no CA). Off together with the operator's TLS, which exists to serve
-    // it. The rules are then checked before deploy instead (npm run test:rules).
-    ...(settings.admissionWebhooks ? {} : { prometheusOperator: { admissionWebhooks: { enabled: false }, tls: { enabled: false } } }),
-    prometheus: {
-      prometheusSpec: {
-        // false: select every ServiceMonitor, PodMonitor, Probe and rule in every namespace, not
-        // only those labelled `release: <this release>`; ours live in the app's namespace.
-        serviceMonitorSelectorNilUsesHelmValues: false,
-        podMonitorSelectorNilUsesHelmValues: false,
-        probeSelectorNilUsesHelmValues: false,
-        ruleSelectorNilUsesHelmValues: false,
-      },
-    },
-    grafana: {
-      admin: { existingSecret: grafanaAdminSecretName, userKey: "admin-user", passwordKey: "admin-password" },
-      sidecar: { dashboards: { enabled: true, label: "grafana_dashboard", labelValue: "1" } },
-    },
-    // Needs hostNetwork, hostPID and hostPath, which baseline forbids; the dashboard uses only
-    // the kubelet's container metrics and kube-state-metrics.
-    nodeExporter: { enabled: false },
-    ...alertmanagerValues(settings.alertReceiver),
-  };
 }

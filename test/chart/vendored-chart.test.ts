@@ -6,7 +6,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
 import yaml from "js-yaml";
-import { kubePrometheusStackValues } from "../../components/monitoring/monitoring";
+import { kubePrometheusStackValues } from "../../components/monitoring/chart-values";
 import { projectRoot } from "../support/paths";
 
 const chartDir = path.join(projectRoot, "..", "shared", "thirdparty", "charts", "kube-prometheus-stack");

@@ -196,7 +196,6 @@ describe("real node: the lecture's demo with real pods, real CPU and the real HP
     figures.add("Prometheus: backend targets up at once, most", `${most?.value} (pods Ready in the surge: ${surgePods.length}, all scraped: ${scraped.length} pods)`);
 
     // Each panel's query, as Grafana would send it, returns series while the app takes traffic.
-    await sleep(30_000);
     const dashboard = await cluster.core.readNamespacedConfigMap({ name: "hit-counter-dashboard", namespace: monitoringNamespace });
     const panels = JSON.parse(dashboard.data?.["hit-counter.json"] ?? "{}").panels as { title: string; targets: { expr: string; legendFormat: string }[] }[];
     let missing: string[] = [];
