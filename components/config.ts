@@ -171,16 +171,15 @@ function readAlertReceiver(read: ConfigReader): AlertReceiver | undefined {
   } catch {
     throw invalid(alertUrlForms);
   }
-  const secret = (value: string) => pulumi.secret(value);
   switch (url.protocol) {
     case "http:":
     case "https:":
-      return { kind: url.hostname === "hooks.slack.com" ? "slack" : "webhook", credential: secret(raw) };
+      return { kind: url.hostname === "hooks.slack.com" ? "slack" : "webhook", credential: pulumi.secret(raw) };
     case "pagerduty:": {
       // An Events API v2 integration key: 32 characters.
       const key = raw.slice("pagerduty://".length);
       if (!/^[A-Za-z0-9]{32}$/.test(key)) throw invalid("pagerduty://<the 32-character Events API v2 routing key>");
-      return { kind: "pagerduty", credential: secret(key) };
+      return { kind: "pagerduty", credential: pulumi.secret(key) };
     }
     case "smtp:": {
       const address = /^[^\s@]+@[^\s@]+$/;
@@ -195,7 +194,7 @@ function readAlertReceiver(read: ConfigReader): AlertReceiver | undefined {
         from,
         to,
         username: url.username ? decodeURIComponent(url.username) : undefined,
-        credential: secret(decodeURIComponent(url.password)),
+        credential: pulumi.secret(decodeURIComponent(url.password)),
       };
     }
     default:

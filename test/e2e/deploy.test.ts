@@ -11,7 +11,7 @@ import type { EngineEvent, OpType, Stack } from "@pulumi/pulumi/automation";
 import { expect } from "chai";
 import { HpaWatcher, type HpaSnapshot } from "../../stress/cluster/hpa-watch";
 import { eventually, LocalCluster } from "../support/local-cluster";
-import { projectRoot } from "../support/paths";
+import { chartStandIn, projectRoot } from "../support/paths";
 import { E2eProject, type StackConfig } from "../support/workspace";
 
 const namespace = "hitcounter-e2e";
@@ -67,7 +67,7 @@ describe("end to end: the dev-like stack on a local cluster", function () {
       scaleDownStabilizationSeconds: 15,
       monitoringEnabled: true,
       monitoringNamespace,
-      chartPath: path.join(projectRoot, "test", "e2e", "charts", "kube-prometheus-stack"),
+      chartPath: chartStandIn,
     };
   });
 

@@ -13,7 +13,7 @@ import { promisify } from "node:util";
 import { expect } from "chai";
 import type { Series } from "../../stress/load/series";
 import { eventually, LocalCluster } from "../support/local-cluster";
-import { projectRoot } from "../support/paths";
+import { chartStandIn, projectRoot } from "../support/paths";
 import { E2eProject, type PulumiCli } from "../support/workspace";
 import { standInImages } from "../support/standins";
 import { AlertWebhook } from "./support/alert-webhook";
@@ -28,8 +28,6 @@ const backendSelector = "app.kubernetes.io/name=hit-counter,app.kubernetes.io/co
 const scaleDownStabilizationSeconds = 30;
 const scaleDownMaxPercent = 100;
 const monitoringNamespace = "monitoring";
-// The e2e suite's stand-in for kube-prometheus-stack: the CRDs, and the values it was given recorded.
-const chartStandIn = path.join(projectRoot, "test", "e2e", "charts", "kube-prometheus-stack");
 const app = `namespace="${namespace}", service="hit-counter"`;
 
 describe("real node: the lecture's demo with real pods, real CPU and the real HPA", function () {

@@ -5,15 +5,12 @@ import * as path from "node:path";
 import { expect } from "chai";
 import yaml from "js-yaml";
 import { projectRoot } from "../support/paths";
+import { pinnedVersions } from "../support/versions";
 
 const read = (file: string) => fs.readFileSync(path.join(projectRoot, file), "utf8");
 
-function pins(): Record<string, string> {
-  return Object.fromEntries([...read("scripts/versions.env").matchAll(/^([A-Z_]+)=(\S+)$/gm)].map(([, name, value]) => [name, value]));
-}
-
 describe("pinned versions (scripts/versions.env)", () => {
-  const pinned = pins();
+  const pinned = pinnedVersions();
 
   it("asks npm for the Pulumi CLI and providers that scripts/tools.sh builds", () => {
     const { dependencies } = JSON.parse(read("package.json")) as { dependencies: Record<string, string> };

@@ -15,17 +15,15 @@ import { helmMerge } from "../../support/helm-values";
 import { freePort, waitForPort } from "../../../scripts/lib/net";
 import { eventually, type LocalCluster } from "../../support/local-cluster";
 import { projectRoot } from "../../support/paths";
+import type { Manifest } from "../../support/pulumi-mocks";
+import { pinnedVersions } from "../../support/versions";
 
 const bin = path.join(projectRoot, ".tools", "bin");
 const chartValuesFile = path.join(projectRoot, "..", "shared", "thirdparty", "charts", "kube-prometheus-stack", "values.yaml");
 // Where the chart mounts the Secrets named in alertmanager.alertmanagerSpec.secrets.
 const chartSecretsDir = "/etc/alertmanager/secrets";
-// The real node's kubelet (scripts/versions.env NODE_IP), scraped for cAdvisor's container series.
-const kubeletTarget = "10.244.0.1:10250";
-
-// Manifests are free-form JSON here.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Manifest = any;
+// The real node's kubelet, at the node address scripts/versions.env pins, for cAdvisor's series.
+const kubeletTarget = `${pinnedVersions().NODE_IP}:10250`;
 
 export interface Sample {
   labels: Record<string, string>;
