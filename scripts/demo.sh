@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The lecture's demo on this machine, with no cloud account and no existing cluster: the local cluster
-# with a real node, `pulumi up` of the `local` stack (state in .demo/, a local folder), the stress
-# test with live progress and its report, then the app's URL, left running.
+# with a real node, `pulumi up` of the `local` stack (state in .demo/, a local folder) with
+# kube-prometheus-stack (minus Grafana, whose image cannot be built here), the stress test with live
+# progress and its report, then the app's, Prometheus's and Alertmanager's URLs, left running.
 #   npm run demo              set up (or reuse) everything and run the stress test
 #   npm run demo -- --down    destroy the stack and remove the cluster
 set -euo pipefail
@@ -37,6 +38,7 @@ up() {
   local_stack_env
   echo "== pulumi up (stack $stack, state in $state_dir)"
   local_stack_configure
+  local_stack_monitoring
   pulumi_ config set scaleDownStabilizationSeconds 60
   pulumi_ up --yes
   local url report
@@ -46,8 +48,16 @@ up() {
   npm run --silent stress -- --url "$url" --kubeconfig "$KUBECONFIG" --namespace "$namespace" --hpa hit-counter --out "$report"
   # The stress summary above ends with the report's path.
   echo
-  echo "app:     $url (left running; \`npm run demo -- --down\` removes it all)"
-  echo "kubectl: KUBECONFIG=$KUBECONFIG kubectl -n $namespace get hpa,pods"
+  echo "app:          $url (left running; \`npm run demo -- --down\` removes it all)"
+  # The pods' addresses on the node's bridge, which this host routes to. This build of Prometheus and
+  # Alertmanager serves their HTTP APIs but no web UI: the UI's assets are not in their Go modules.
+  echo "prometheus:   http://$(pod_ip monitoring prometheus-kube-prometheus-stack-prometheus-0):9090/api/v1/query?query=up (API only)"
+  echo "alertmanager: http://$(pod_ip monitoring alertmanager-kube-prometheus-stack-alertmanager-0):9093/api/v2/alerts (API only)"
+  echo "kubectl:      KUBECONFIG=$KUBECONFIG kubectl -n $namespace get hpa,pods"
+}
+
+pod_ip() {
+  kubectl -n "$1" get pod "$2" -o jsonpath='{.status.podIP}'
 }
 
 down() {

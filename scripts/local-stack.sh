@@ -23,7 +23,7 @@ local_stack_require_real_node() {
 
 # The settings for this machine: the loopback registry, the offline base image (and the CA npm needs
 # behind an egress proxy), Redis from Debian by digest, a NodePort on 127.0.0.1, monitoring off
-# (Grafana cannot be built offline).
+# (local_stack_monitoring turns it on).
 local_stack_configure() {
   local images redis ca
   images=$(scripts/base-images.sh)
@@ -39,6 +39,22 @@ local_stack_configure() {
   pulumi_ config set --path 'imageBuildArgs[0]' "$(grep '^NODE_IMAGE=' <<<"$images")"
   ca=$(scripts/extra-ca-certs.sh)
   if [ -n "$ca" ]; then pulumi_ config set --path 'imageBuildArgs[1]' "NPM_CA_PEM=$ca"; fi
+}
+
+# kube-prometheus-stack from the loopback chart repository, its images from the loopback registry
+# (scripts/monitoring-images.sh pushed them there, under the chart's own paths), and what this cluster
+# needs: no Grafana (its image cannot be built offline); no control-plane scrapes (kube-controller-manager,
+# the scheduler, etcd and kube-proxy run as host processes, as hidden as on a managed control plane);
+# the certgen built here (the chart asks for 1.8.7); only the real node's kubelet scraped (the kwok nodes
+# are fakes).
+local_stack_monitoring() {
+  pulumi_ config set monitoringEnabled true
+  pulumi_ config set chartRepository "$CHART_REPOSITORY"
+  pulumi_ config set monitoringImageRegistry "$REGISTRY"
+  pulumi_ config set grafanaEnabled false
+  pulumi_ config set monitoringControlPlane false
+  pulumi_ config set --path monitoringChartValues.prometheusOperator.admissionWebhooks.patch.image.tag "$KUBE_WEBHOOK_CERTGEN_VERSION"
+  pulumi_ config set --path monitoringChartValues.prometheusOperator.kubeletService.selector 'type!=kwok'
 }
 
 # http://127.0.0.1:<nodePort>/ of the stack's Service: kube-proxy serves NodePorts on loopback only.

@@ -182,6 +182,29 @@ build_kube_state_metrics() {
     -o "$1/bin/kube-state-metrics" .)
 }
 
+# The operator and its config reloader, which the chart's Prometheus and Alertmanager pods run beside
+# their server. The module replaces its two nested modules with ./pkg/..., which the module zip leaves
+# out; their published twins of the same version take their place.
+build_prometheus_operator() {
+  local module=github.com/prometheus-operator/prometheus-operator m
+  copy_module "$module@$PROMETHEUS_OPERATOR_VERSION" "$1/src"
+  (cd "$1/src" &&
+    for m in pkg/apis/monitoring pkg/client; do
+      go mod edit -dropreplace "$module/$m" -require "$module/$m@$PROMETHEUS_OPERATOR_VERSION"
+    done &&
+    go build -mod=mod -trimpath -ldflags "-s -w -X github.com/prometheus/common/version.Version=${PROMETHEUS_OPERATOR_VERSION#v}" \
+      -o "$1/bin/" ./cmd/operator ./cmd/prometheus-config-reloader)
+}
+
+# What the chart's admission-webhook hook Jobs run (create the certificate, patch it into the webhooks).
+# The proxy refuses its module; its dependencies are served.
+build_kube_webhook_certgen() {
+  copy_thirdparty src/kube-webhook-certgen "$1/src"
+  (cd "$1/src" && go build -trimpath \
+    -ldflags "-s -w -X github.com/jkroepke/kube-webhook-certgen/core.Version=$KUBE_WEBHOOK_CERTGEN_VERSION" \
+    -o "$1/bin/kube-webhook-certgen" .)
+}
+
 build_etcd() {
   local src=$1/src
   # server/v3 replaces its siblings with ../paths; as a dependency those replaces are ignored
@@ -240,6 +263,8 @@ components=(
   "prometheus $PROMETHEUS_VERSION build_prometheus"
   "alertmanager $ALERTMANAGER_VERSION build_alertmanager"
   "kube-state-metrics $KUBE_STATE_METRICS_VERSION build_kube_state_metrics"
+  "prometheus-operator $PROMETHEUS_OPERATOR_VERSION build_prometheus_operator"
+  "kube-webhook-certgen $KUBE_WEBHOOK_CERTGEN_VERSION build_kube_webhook_certgen"
 )
 
 build_one() {

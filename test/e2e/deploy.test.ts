@@ -2,7 +2,9 @@
 // same kwok control plane (real kube-apiserver, controller-manager with the HPA controller, Pod
 // Security admission, metrics-server) and registry: the prebuilt-image path (the stack's `image`
 // key, an image the suite builds and pushes itself), monitoring's objects, the HPA scaling on
-// simulated CPU, a config change, destroy and up again. Each `it` is one step, in order: the suite
+// simulated CPU, a config change, destroy and up again. Monitoring is the real kube-prometheus-stack
+// chart from the loopback chart repository; kwok runs its pods as fakes, so this suite checks what the
+// chart made of our values, and test/real runs the same chart's pods for real. Each `it` is one step, in order: the suite
 // stops at the first failure (--bail), since later steps stand on earlier ones.
 import * as path from "node:path";
 import { execFileSync } from "node:child_process";
@@ -11,11 +13,13 @@ import type { EngineEvent, OpType, Stack } from "@pulumi/pulumi/automation";
 import { expect } from "chai";
 import { HpaWatcher, type HpaSnapshot } from "../../stress/cluster/hpa-watch";
 import { eventually, LocalCluster } from "../support/local-cluster";
-import { chartStandIn, projectRoot } from "../support/paths";
+import { projectRoot } from "../support/paths";
+import { pinnedVersions } from "../support/versions";
 import { E2eProject, type StackConfig } from "../support/workspace";
 
 const namespace = "hitcounter-e2e";
 const monitoringNamespace = "monitoring-e2e";
+const release = "kube-prometheus-stack";
 const backendSelector = "app.kubernetes.io/name=hit-counter,app.kubernetes.io/component=backend";
 const kwokCpuUsage = "kwok.x-k8s.io/usage-cpu";
 
@@ -67,7 +71,11 @@ describe("end to end: the dev-like stack on a local cluster", function () {
       scaleDownStabilizationSeconds: 15,
       monitoringEnabled: true,
       monitoringNamespace,
-      chartPath: chartStandIn,
+      chartRepository: cluster.chartRepository,
+      monitoringImageRegistry: cluster.registry,
+      // kwok's fake operator pod cannot answer the admission webhook, which would refuse our rules;
+      // the webhook path runs for real in test/real.
+      monitoringAdmissionWebhooks: false,
     };
   });
 
@@ -156,13 +164,6 @@ describe("end to end: the dev-like stack on a local cluster", function () {
     const grafanaPassword = Buffer.from(grafanaSecret.data?.["admin-password"] ?? "", "base64").toString();
     expect(grafanaPassword).to.have.length.of.at.least(32).and.not.equal("prom-operator");
 
-    // What the chart was given: the operator's selectors open, Grafana's login from the Secret.
-    const recorded = await cluster.core.readNamespacedConfigMap({ name: "kube-prometheus-stack-standin-values", namespace: monitoringNamespace });
-    const values = recorded.data?.["values.json"] ?? "";
-    expect(JSON.parse(values).prometheus.prometheusSpec).to.include({ serviceMonitorSelectorNilUsesHelmValues: false, ruleSelectorNilUsesHelmValues: false });
-    expect(JSON.parse(values).grafana.admin.existingSecret).to.equal("grafana-admin");
-    expect(values).not.to.include(grafanaPassword);
-
     const monitor = (await cluster.custom.getNamespacedCustomObject({
       group: "monitoring.coreos.com", version: "v1", namespace, plural: "servicemonitors", name: "hit-counter",
     })) as { spec: { selector: { matchLabels: Record<string, string> }; endpoints: { port: string; path?: string }[] } };
@@ -179,6 +180,64 @@ describe("end to end: the dev-like stack on a local cluster", function () {
     expect(dashboard.metadata?.labels).to.include({ grafana_dashboard: "1" });
     const panels = (JSON.parse(Object.values(dashboard.data ?? {})[0] ?? "{}") as { panels?: unknown[] }).panels;
     expect(panels?.length).to.be.at.least(6);
+  });
+
+  it("installs the real kube-prometheus-stack: its CRDs, operator, Prometheus, Alertmanager, kube-state-metrics and Grafana, from the mirror registry, wired to our objects", async function () {
+    const { items: crds } = await cluster.apiExtensions.listCustomResourceDefinition();
+    const monitoringCrds = crds.filter((crd) => crd.spec.group === "monitoring.coreos.com");
+    expect(monitoringCrds.map((crd) => crd.spec.names.plural).sort()).to.deep.equal([
+      "alertmanagerconfigs", "alertmanagers", "podmonitors", "probes", "prometheusagents", "prometheuses", "prometheusrules", "scrapeconfigs", "servicemonitors", "thanosrulers",
+    ]);
+    expect([...new Set(monitoringCrds.map((crd) => crd.metadata?.annotations?.["operator.prometheus.io/version"]))]).to.deep.equal([pinnedVersions().PROMETHEUS_OPERATOR_VERSION.slice(1)]);
+
+    const deployments = (await cluster.apps.listNamespacedDeployment({ namespace: monitoringNamespace })).items;
+    expect(deployments.map((d) => d.metadata?.name).sort()).to.deep.equal([`${release}-grafana`, `${release}-kube-state-metrics`, `${release}-operator`]);
+    for (const deployment of deployments) {
+      expect(deployment.status?.readyReplicas, `${deployment.metadata?.name} ready`).to.equal(1);
+      for (const container of [...(deployment.spec?.template.spec?.initContainers ?? []), ...(deployment.spec?.template.spec?.containers ?? [])]) {
+        expect(container.image?.startsWith(`${cluster.registry}/`), `${deployment.metadata?.name}/${container.name} image ${container.image}`).to.equal(true);
+      }
+    }
+
+    const custom = async <T>(plural: string, name: string, ns = monitoringNamespace) =>
+      (await cluster.custom.getNamespacedCustomObject({ group: "monitoring.coreos.com", version: "v1", namespace: ns, plural, name })) as T;
+    type Selector = { matchLabels?: Record<string, string>; matchExpressions?: unknown[] };
+    const prometheus = await custom<{ spec: Record<string, Selector | string> }>("prometheuses", `${release}-prometheus`);
+    const alertmanager = await custom<{ spec: { image: string; secrets?: string[] } }>("alertmanagers", `${release}-alertmanager`);
+    expect(prometheus.spec.image).to.equal(`${cluster.registry}/prometheus/prometheus:${pinnedVersions().PROMETHEUS_VERSION}-distroless`);
+    expect(alertmanager.spec.image).to.equal(`${cluster.registry}/prometheus/alertmanager:${pinnedVersions().ALERTMANAGER_VERSION}`);
+    // Our ServiceMonitor and PrometheusRule, in the app's namespace, with the app's labels.
+    const monitor = await custom<{ metadata: { labels: Record<string, string> } }>("servicemonitors", "hit-counter", namespace);
+    const rules = await custom<{ metadata: { labels: Record<string, string> } }>("prometheusrules", "hit-counter", namespace);
+    const ns = await cluster.core.readNamespace({ name: namespace });
+    for (const [selector, labels] of [
+      ["serviceMonitorSelector", monitor.metadata.labels],
+      ["serviceMonitorNamespaceSelector", ns.metadata?.labels ?? {}],
+      ["ruleSelector", rules.metadata.labels],
+      ["ruleNamespaceSelector", ns.metadata?.labels ?? {}],
+    ] as const) {
+      expect(selects(prometheus.spec[selector] as Selector | undefined, labels), `Prometheus ${selector} ${JSON.stringify(prometheus.spec[selector])}`).to.equal(true);
+    }
+
+    // Grafana: its dashboard sidecar looks for our ConfigMap's label where it is, and it logs in with our Secret's keys.
+    const grafana = deployments.find((d) => d.metadata?.name === `${release}-grafana`)?.spec?.template.spec;
+    const env = (container: string) => Object.fromEntries((grafana?.containers.find((c) => c.name === container)?.env ?? []).map((e) => [e.name, e.value ?? e.valueFrom?.secretKeyRef]));
+    const sidecar = env("grafana-sc-dashboard");
+    const dashboard = await cluster.core.readNamespacedConfigMap({ name: "hit-counter-dashboard", namespace: monitoringNamespace });
+    expect(dashboard.metadata?.labels?.[sidecar.LABEL as string]).to.equal(sidecar.LABEL_VALUE);
+    expect(["ALL", monitoringNamespace]).to.include(sidecar.NAMESPACE ?? monitoringNamespace);
+    const adminSecret = await cluster.core.readNamespacedSecret({ name: "grafana-admin", namespace: monitoringNamespace });
+    const login = env("grafana");
+    expect([login.GF_SECURITY_ADMIN_USER, login.GF_SECURITY_ADMIN_PASSWORD]).to.deep.equal([
+      { name: "grafana-admin", key: "admin-user" },
+      { name: "grafana-admin", key: "admin-password" },
+    ]);
+    expect(Object.keys(adminSecret.data ?? {}).sort()).to.deep.equal(["admin-password", "admin-user"]);
+
+    // The password is in the cluster's Secret, and nowhere in the stack's state in plain text.
+    const password = Buffer.from(adminSecret.data?.["admin-password"] ?? "", "base64").toString();
+    const state = JSON.stringify(await stack.exportStack());
+    expect(state.includes(password), "Grafana's password in plain text in the exported state").to.equal(false);
   });
 
   it("scales out when the pods' CPU use rises above target, within its bounds; the stress tool's watcher sees it", async function () {
@@ -238,10 +297,16 @@ describe("end to end: the dev-like stack on a local cluster", function () {
     expect(deployment.spec?.template.spec?.containers[0].resources?.limits?.cpu).to.equal("300m");
   });
 
-  it("destroy leaves no object of ours behind, and up works again after it", async function () {
+  it("destroy leaves no object of ours behind but the chart's CRDs, as Helm does, and up works again after it", async function () {
     await stack.destroy();
     expect(await cluster.namespaceExists(namespace)).to.equal(false);
     expect(await cluster.namespaceExists(monitoringNamespace)).to.equal(false);
+    // Cluster-wide objects of the release are gone; Helm never deletes what it installed from crds/.
+    const released = `app.kubernetes.io/instance=${release}`;
+    const roles = await cluster.rbac.listClusterRole({ labelSelector: released });
+    expect(roles.items.map((r) => r.metadata?.name)).to.deep.equal([]);
+    const { items: crds } = await cluster.apiExtensions.listCustomResourceDefinition();
+    expect(crds.filter((crd) => crd.spec.group === "monitoring.coreos.com")).to.have.lengthOf(10);
     const up = await stack.up();
     expect(up.summary.result).to.equal("succeeded");
     const deployment = await cluster.apps.readNamespacedDeployment({ name: "hit-counter", namespace });
@@ -249,6 +314,12 @@ describe("end to end: the dev-like stack on a local cluster", function () {
     await stack.destroy();
     expect(await cluster.namespaceExists(namespace)).to.equal(false);
   });
+
+  /** Whether a label selector (a missing one selects nothing, an empty one everything) selects these labels. */
+  function selects(selector: { matchLabels?: Record<string, string>; matchExpressions?: unknown[] } | undefined, labels: Record<string, string>): boolean {
+    if (!selector || selector.matchExpressions?.length) return false;
+    return Object.entries(selector.matchLabels ?? {}).every(([key, value]) => labels[key] === value);
+  }
 
   /** Sets (or with null removes) the CPU use kwok simulates for each backend pod, which metrics-server reports. */
   async function annotateBackendPods(cpu: string | null): Promise<void> {

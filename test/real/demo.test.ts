@@ -1,9 +1,11 @@
 // The lecture's demo on a real node (scripts/cluster.sh up --real): `pulumi up` of the dev stack with
 // the real CLI, pods run by a real kubelet, load from `npm run stress`, CPU measured by metrics-server
 // from the kubelet, and the HPA scaling on it. Nothing is simulated: the pods that answer are
-// processes on this machine. Monitoring is real Prometheus, Alertmanager and kube-state-metrics run
-// beside the node (support/monitoring.ts says why not through the chart), fed the ServiceMonitor,
-// rules and receiver the program created. Each `it` stands on the one before it (--bail).
+// processes on this machine. Monitoring is the real kube-prometheus-stack chart, installed by the
+// program's Helm Release from the loopback chart repository: its operator, Prometheus, Alertmanager
+// and kube-state-metrics run as pods from images built here (scripts/monitoring-images.sh), and the
+// operator turns the program's ServiceMonitor, rules and receiver into their configuration. Each `it`
+// stands on the one before it (--bail).
 import { setTimeout as sleep } from "node:timers/promises";
 import { execFile } from "node:child_process";
 import * as fs from "node:fs";
@@ -13,12 +15,13 @@ import { promisify } from "node:util";
 import { expect } from "chai";
 import type { Series } from "../../stress/load/series";
 import { eventually, LocalCluster } from "../support/local-cluster";
-import { chartStandIn, projectRoot } from "../support/paths";
+import { projectRoot } from "../support/paths";
+import { pinnedVersions } from "../support/versions";
 import { E2eProject, type PulumiCli } from "../support/workspace";
 import { standInImages } from "../support/standins";
 import { AlertWebhook } from "./support/alert-webhook";
 import { realNode, RealNodeFigures } from "./support/figures";
-import { HostMonitoring } from "./support/monitoring";
+import { chartObjects, ChartMonitoring } from "./support/monitoring";
 
 const namespace = "hitcounter-dev";
 const backendSelector = "app.kubernetes.io/name=hit-counter,app.kubernetes.io/component=backend";
@@ -37,7 +40,7 @@ describe("real node: the lecture's demo with real pods, real CPU and the real HP
   let cli: PulumiCli;
   let url: string;
   let webhook: AlertWebhook;
-  let monitoring: HostMonitoring;
+  let monitoring: ChartMonitoring;
   let surge: Series;
   const figures = new RealNodeFigures();
 
@@ -82,13 +85,13 @@ describe("real node: the lecture's demo with real pods, real CPU and the real HP
     await realNode(cluster);
     project = E2eProject.create(cluster.kubeconfig);
     cli = project.cli();
-    webhook = await AlertWebhook.start();
+    webhook = await AlertWebhook.start(pinnedVersions().NODE_IP);
   });
 
   after(async function () {
-    monitoring?.stop();
     webhook?.close();
-    await cli?.run("destroy", "--yes", "--stack", "dev").catch(() => undefined);
+    const destroy = await cli?.run("destroy", "--yes", "--stack", "dev").catch(() => undefined);
+    if (destroy) figures.add("pulumi destroy (app, Redis, chart)", `${destroy.seconds.toFixed(1)} s`);
     project?.remove();
     figures.print();
   });
@@ -99,14 +102,29 @@ describe("real node: the lecture's demo with real pods, real CPU and the real HP
     await cli.run("stack", "init", "dev");
     await cli.useLocalBuild(cluster.registry);
     await cli.run("config", "set", "redisImage", redisImage);
-    await cli.run("config", "set", "chartPath", chartStandIn);
-    // Nothing can be pulled here: the chart's certificate hook Jobs could not run.
-    await cli.run("config", "set", "monitoringAdmissionWebhooks", "false");
+    // The chart from the loopback repository, every image of it from the loopback registry as a
+    // mirror, with the settings this cluster needs and why:
+    await cli.run("config", "set", "chartRepository", cluster.chartRepository);
+    await cli.run("config", "set", "monitoringImageRegistry", cluster.registry);
+    // Grafana's image cannot be built here (its source is not reachable offline).
+    await cli.run("config", "set", "grafanaEnabled", "false");
+    // kube-controller-manager, the scheduler, etcd and kube-proxy run as host processes, out of the
+    // chart's scrapes, as on a managed control plane.
+    await cli.run("config", "set", "monitoringControlPlane", "false");
+    const chartValue = (key: string, value: string) => cli.run("config", "set", "--path", `monitoringChartValues.${key}`, value);
+    // The certgen built here is 1.7.3 (../shared/thirdparty); the chart asks for 1.8.7.
+    await chartValue("prometheusOperator.admissionWebhooks.patch.image.tag", `${pinnedVersions().KUBE_WEBHOOK_CERTGEN_VERSION}`);
+    // The kwok nodes are fakes whose kubelet address is loopback: only the real node's kubelet is scraped.
+    await chartValue("prometheusOperator.kubeletService.selector", "type!=kwok");
+    // Alertmanager repeats a group's notification after 30 s, not 5 min, so the resolved notice comes soon.
+    await chartValue("alertmanager.config.route.group_interval", "30s");
     await cli.run("config", "set", "--secret", "alertWebhookUrl", webhook.url);
     await cli.run("config", "set", "scaleDownStabilizationSeconds", String(scaleDownStabilizationSeconds));
     await cli.run("config", "set", "scaleDownMaxPercent", String(scaleDownMaxPercent));
     const up = await cli.run("up", "--yes");
-    figures.add("pulumi up (cold) onto the real node", `${up.seconds.toFixed(1)} s`);
+    figures.add("pulumi up (cold) onto the real node, chart included", `${up.seconds.toFixed(1)} s`);
+    const noop = await cli.run("up", "--yes", "--expect-no-changes");
+    figures.add("pulumi up with nothing to change", `${noop.seconds.toFixed(1)} s`);
 
     const ns = await cluster.core.readNamespace({ name: namespace });
     expect(ns.metadata?.labels?.["pod-security.kubernetes.io/enforce"]).to.equal("restricted");
@@ -121,8 +139,39 @@ describe("real node: the lecture's demo with real pods, real CPU and the real HP
     }
     const service = await cluster.core.readNamespacedService({ name: "hit-counter", namespace });
     url = `http://127.0.0.1:${service.spec?.ports?.[0].nodePort}/`;
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hitcounter-monitoring-"));
-    monitoring = await HostMonitoring.start(cluster, { namespace, monitoringNamespace, dir, groupInterval: "30s" });
+  });
+
+  it("the chart's operator, Prometheus, Alertmanager and kube-state-metrics run as real pods from the mirror registry; certgen's hook Jobs gave the webhook its CA", async function () {
+    monitoring = await ChartMonitoring.connect(cluster, monitoringNamespace, (what, probe) => eventually(what, probe, { timeoutMs: 300_000 }));
+    const { items } = await cluster.core.listNamespacedPod({ namespace: monitoringNamespace });
+    const running = items.filter((pod) => pod.status?.phase !== "Succeeded");
+    expect(running.map((pod) => pod.metadata?.labels?.["app.kubernetes.io/name"]).sort()).to.deep.equal(["alertmanager", "kube-prometheus-stack-prometheus-operator", "kube-state-metrics", "prometheus"]);
+    for (const pod of running) {
+      expect(`${pod.metadata?.name} ${pod.spec?.nodeName} ${pod.status?.conditions?.find((c) => c.type === "Ready")?.status}`).to.equal(`${pod.metadata?.name} hitcounter-node True`);
+      for (const container of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]) {
+        expect(container.image, `${pod.metadata?.name}/${container.name}`).to.match(new RegExp(`^${cluster.registry.replaceAll(".", "\\.")}/`));
+      }
+    }
+    const webhook = await cluster.admissionRegistration.readValidatingWebhookConfiguration({ name: chartObjects.admissionWebhook });
+    expect(webhook.webhooks?.map((w) => (w.clientConfig.caBundle ?? "").length > 0)).to.deep.equal([true, true]);
+  });
+
+  it("the operator's admission webhook refuses a PrometheusRule with a PromQL error: `pulumi up` fails with its message, and the rules in the cluster stay", async function () {
+    const alerts = path.join(project.dir, "components", "monitoring", "alerts.ts");
+    const source = fs.readFileSync(alerts, "utf8");
+    // A syntax error only PromQL's parser sees: the CRD's schema accepts any string as an expression.
+    fs.writeFileSync(alerts, source.replace("} > 0.05`", "} > > 0.05`"));
+    const refused = await cli.run("up", "--yes").then(
+      () => "",
+      (error: Error) => error.message,
+    );
+    fs.writeFileSync(alerts, source);
+    expect(refused).to.include('admission webhook "prometheusrulevalidate.monitoring.coreos.com" denied the request');
+    const rule = (await cluster.custom.getNamespacedCustomObject({ group: "monitoring.coreos.com", version: "v1", namespace, plural: "prometheusrules", name: "hit-counter" })) as {
+      spec: { groups: { rules: { expr: string }[] }[] };
+    };
+    expect(JSON.stringify(rule.spec.groups)).not.to.include("> >");
+    await cli.run("up", "--yes", "--expect-no-changes");
   });
 
   it("GET / through the NodePort on 127.0.0.1 counts 1, 2, 3, served by the real pod", async function () {
@@ -178,20 +227,30 @@ describe("real node: the lecture's demo with real pods, real CPU and the real HP
     figures.memory("after the surge and scale-in", await cluster.podMetrics(namespace, backendSelector));
   });
 
-  it("Prometheus scraped every pod Ready in the surge through the ServiceMonitor; every dashboard panel has data; kube-state-metrics agrees with the HPA", async function () {
+  it("the operator's Prometheus scraped every pod Ready in the surge through the job it made from our ServiceMonitor, loaded our rules; every dashboard panel has data; kube-state-metrics agrees with the HPA", async function () {
     const load = stress("--url", url, "--stages", "steady:60s:2:20");
-    // Every pod the surge saw Ready was an up == 1 target at some point since.
+    // The scrape pool prometheus-operator generates for the ServiceMonitor's first endpoint.
+    const pool = `serviceMonitor/${namespace}/hit-counter/0`;
+    expect([...new Set((await monitoring.targets()).map((t) => t.scrapePool))]).to.include(pool);
+    // Every pod the surge saw Ready was an up == 1 target of that job at some point since.
     const surgePods = [...new Set(surge.replicas.flatMap((s) => s.ready))].sort();
     const scraped = await eventually("every surge pod scraped", async () => {
       const up = await monitoring.query(`max by (pod) (max_over_time(up{${app}}[15m])) == 1`);
       const pods = up.map((s) => s.labels.pod);
       return surgePods.every((pod) => pods.includes(pod)) ? pods : undefined;
-    }, { timeoutMs: 60_000 }).catch((error: Error) => {
-      throw new Error(`${error.message}\nPrometheus log:\n${monitoring.logTail("prometheus")}`, { cause: error });
+    }, { timeoutMs: 60_000 }).catch(async (error: Error) => {
+      throw new Error(`${error.message}\nPrometheus log:\n${await monitoring.logTail(chartObjects.prometheusPod, "prometheus")}`, { cause: error });
     });
     expect(surgePods.length).to.be.at.least(4);
     const [most] = await monitoring.query(`max_over_time(count(up{${app}} == 1)[15m:15s])`);
     figures.add("Prometheus: backend targets up at once, most", `${most?.value} (pods Ready in the surge: ${surgePods.length}, all scraped: ${scraped.length} pods)`);
+
+    // Our PrometheusRule's groups, loaded from the rule file the operator wrote for it.
+    const rule = (await cluster.custom.getNamespacedCustomObject({ group: "monitoring.coreos.com", version: "v1", namespace, plural: "prometheusrules", name: "hit-counter" })) as {
+      spec: { groups: { name: string; rules: { alert: string }[] }[] };
+    };
+    const loaded = (await monitoring.ruleGroups()).filter((g) => g.file.includes(`${namespace}-hit-counter-`));
+    expect(loaded.map((g) => [g.name, g.rules.map((r) => r.name)])).to.deep.equal(rule.spec.groups.map((g) => [g.name, g.rules.map((r) => r.alert)]));
 
     // Each panel's query, as Grafana would send it, returns series while the app takes traffic.
     const dashboard = await cluster.core.readNamespacedConfigMap({ name: "hit-counter-dashboard", namespace: monitoringNamespace });
@@ -220,6 +279,14 @@ describe("real node: the lecture's demo with real pods, real CPU and the real HP
     expect(peak?.value).to.be.at.least(4);
     const series = await load;
     expect(series.result.total.errors, "failed requests").to.deep.equal({});
+  });
+
+  it("a healthy cluster pages no one: Alertmanager would notify only Watchdog (and InfoInhibitor), and no warning or critical alert is even pending", async function () {
+    // Minutes after the install and the surge; the rules have been evaluated many times (every 30 s).
+    const pending = await monitoring.query(`ALERTS{severity=~"warning|critical"}`);
+    expect(pending.map((a) => `${a.labels.alertname} ${a.labels.alertstate} ${a.labels.namespace ?? ""} ${a.labels.job ?? ""}`), "warning and critical alerts, pending or firing").to.deep.equal([]);
+    const notifying = [...new Set((await monitoring.notifyingAlerts()).map((a) => a.labels.alertname))].sort();
+    expect(notifying.filter((name) => name !== "InfoInhibitor")).to.deep.equal(["Watchdog"]);
   });
 
   it("rolls out a service code change through `pulumi up` under steady load, failing no request, the counter exact", async function () {
@@ -279,8 +346,8 @@ describe("real node: the lecture's demo with real pods, real CPU and the real HP
       cluster.apps.replaceNamespacedDeploymentScale({ name: "redis", namespace, body: { metadata: { name: "redis", namespace }, spec: { replicas } } });
     const down = Date.now();
     await scaleRedis(0);
-    const fired = await eventually(`${alert} firing at the webhook`, async () => webhook.received(alert, "firing", down), { timeoutMs: 360_000, intervalMs: 5_000 }).catch((error: Error) => {
-      throw new Error(`${error.message}\nAlertmanager log:\n${monitoring.logTail("alertmanager")}`, { cause: error });
+    const fired = await eventually(`${alert} firing at the webhook`, async () => webhook.received(alert, "firing", down), { timeoutMs: 360_000, intervalMs: 5_000 }).catch(async (error: Error) => {
+      throw new Error(`${error.message}\nAlertmanager log:\n${await monitoring.logTail(chartObjects.alertmanagerPod, "alertmanager")}`, { cause: error });
     });
     expect(fired.alert.labels).to.include({ alertname: alert, severity: "critical" });
     expect(fired.alert.annotations.description).to.contain(`namespace ${namespace}`);

@@ -25,6 +25,9 @@ export class LocalCluster {
   readonly networking: k8s.NetworkingV1Api;
   readonly policy: k8s.PolicyV1Api;
   readonly custom: k8s.CustomObjectsApi;
+  readonly admissionRegistration: k8s.AdmissionregistrationV1Api;
+  readonly apiExtensions: k8s.ApiextensionsV1Api;
+  readonly rbac: k8s.RbacAuthorizationV1Api;
 
   constructor() {
     const env = clusterEnv();
@@ -42,6 +45,9 @@ export class LocalCluster {
     this.networking = config.makeApiClient(k8s.NetworkingV1Api);
     this.policy = config.makeApiClient(k8s.PolicyV1Api);
     this.custom = config.makeApiClient(k8s.CustomObjectsApi);
+    this.admissionRegistration = config.makeApiClient(k8s.AdmissionregistrationV1Api);
+    this.apiExtensions = config.makeApiClient(k8s.ApiextensionsV1Api);
+    this.rbac = config.makeApiClient(k8s.RbacAuthorizationV1Api);
   }
 
   async namespaceExists(name: string): Promise<boolean> {

@@ -1,4 +1,5 @@
-// A webhook receiver on loopback: what an alertWebhookUrl endpoint would get from Alertmanager.
+// A webhook receiver on this host: what an alertWebhookUrl endpoint would get from Alertmanager. It
+// listens on the real node's own address on the pods' bridge, where the Alertmanager pod reaches it.
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 
@@ -11,9 +12,12 @@ export interface NotifiedAlert {
 
 export class AlertWebhook {
   readonly alerts: { at: number; alert: NotifiedAlert }[] = [];
-  private constructor(private readonly server: http.Server) {}
+  private constructor(
+    private readonly server: http.Server,
+    private readonly host: string,
+  ) {}
 
-  static async start(): Promise<AlertWebhook> {
+  static async start(host: string): Promise<AlertWebhook> {
     const webhook: AlertWebhook = new AlertWebhook(
       http.createServer((request, response) => {
         let body = "";
@@ -24,13 +28,14 @@ export class AlertWebhook {
           response.end();
         });
       }),
+      host,
     );
-    await new Promise<void>((resolve) => webhook.server.listen(0, "127.0.0.1", resolve));
+    await new Promise<void>((resolve) => webhook.server.listen(0, host, resolve));
     return webhook;
   }
 
   get url(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/alerts`;
+    return `http://${this.host}:${(this.server.address() as AddressInfo).port}/alerts`;
   }
 
   /** The first notification of `alertname` in `status` received at or after `since` (ms epoch). */
