@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Builds the offline end-to-end toolchain from the Go module proxy: the Pulumi CLI and its Node
 # language host, the Kubernetes and Docker providers, the Docker Compose CLI plugin, a kwok control
-# plane with metrics-server, the real node's kubelet, kube-proxy, pause and CoreDNS, and Prometheus,
-# Alertmanager (with promtool and amtool) and kube-state-metrics for the monitoring tests. The modules
-# the proxy refuses (the language host, the Docker provider) are built from ../shared/thirdparty/src;
-# their dependencies still come from the proxy.
+# plane with metrics-server, the real node's kubelet, kube-proxy, pause and CoreDNS, and what the
+# kube-prometheus-stack chart runs: prometheus-operator and its config reloader, Prometheus, Alertmanager
+# (with promtool and amtool), kube-state-metrics and kube-webhook-certgen (scripts/monitoring-images.sh
+# puts each in an image). The modules the proxy refuses (the language host, the Docker provider,
+# kube-state-metrics, certgen) are built from ../shared/thirdparty/src; their dependencies still come
+# from the proxy.
 # Each component lands in $HITCOUNTER_CACHE/tools/<component>-<version>/ (outside the clone, so CI
 # on this machine reuses it) and is linked into .tools/bin; providers are installed as plugins into .tools/pulumi-home.
 #   scripts/tools.sh              build what is missing, link, install plugins
