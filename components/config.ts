@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 // The service owns its log levels; the stack passes one through LOG_LEVEL. A dependency-free module.
 import { type LogLevel, logLevels } from "../service/src/config";
+import { type HelmValues, isMap } from "./monitoring/helm-values";
 
 // The stack's settings, read and validated in one place before any resource is declared.
 // Every key is declared (type, default, description) in Pulumi.yaml; this module turns the raw
@@ -62,11 +63,18 @@ export type AlertReceiver = { credential: pulumi.Output<string> } & (
 export interface MonitoringSettings {
   namespace: string;
   chart: { path: string } | { repository: string; version: string };
-  grafanaAdminUser: string;
+  /** Undefined when the chart's Grafana is left out: no admin Secret either; the dashboard ConfigMap stays. */
+  grafana?: { adminUser: string };
   /** Undefined: alerts are only shown in Alertmanager's UI. */
   alertReceiver?: AlertReceiver;
   /** false drops the chart's admission webhook and the operator's TLS, which only serves it. */
   admissionWebhooks: boolean;
+  /** A registry mirroring every image of the chart, host[:port][/path]; undefined: their own registries. */
+  imageRegistry?: string;
+  /** false: no scrapes, default rules or dashboards for kube-controller-manager, the scheduler, etcd, kube-proxy. */
+  controlPlane: boolean;
+  /** The stack's own chart values, merged over the program's. */
+  chartValues: HelmValues;
 }
 
 export interface StackConfig {
@@ -122,9 +130,12 @@ export function loadStackConfig(): StackConfig {
           chart: read.optionalString("chartPath")
             ? { path: read.string("chartPath") }
             : { repository: read.url("chartRepository"), version: read.semver("chartVersion") },
-          grafanaAdminUser: read.string("grafanaAdminUser"),
+          grafana: read.boolean("grafanaEnabled") ? { adminUser: read.string("grafanaAdminUser") } : undefined,
           alertReceiver: readAlertReceiver(read),
           admissionWebhooks: read.boolean("monitoringAdmissionWebhooks"),
+          imageRegistry: read.imageRegistry("monitoringImageRegistry"),
+          controlPlane: read.boolean("monitoringControlPlane"),
+          chartValues: read.chartValues("monitoringChartValues"),
         }
       : undefined,
   };
@@ -206,6 +217,43 @@ function readAlertReceiver(read: ConfigReader): AlertReceiver | undefined {
 const cpuQuantity = /^(\d+m|\d+(\.\d+)?)$/;
 const memoryQuantity = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?$/;
 const memoryUnits: Record<string, number> = { "": 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
+
+// host[:port][/path] as an image reference begins (the distribution reference grammar): DNS labels
+// or an IPv4 address, an optional port, lower-case path components; no scheme, no trailing slash.
+const registryForm =
+  /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::\d{1,5})?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
+
+// Keys that name a credential: their value belongs in a Kubernetes Secret, not in Helm values
+// (which the release stores in the cluster and Pulumi in its state, in plain text).
+const credentialKey = /(password|token|apikey)$/i;
+
+/** The paths inside `values` of the credential keys that hold a non-empty string. */
+function plainTextCredentials(values: unknown, path = ""): string[] {
+  if (Array.isArray(values)) return values.flatMap((item, index) => plainTextCredentials(item, `${path}[${index}]`));
+  if (!isMap(values)) return [];
+  return Object.entries(values).flatMap(([key, value]) => {
+    const at = path ? `${path}.${key}` : key;
+    return credentialKey.test(key) && typeof value === "string" && value !== "" ? [at] : plainTextCredentials(value, at);
+  });
+}
+
+// Chart values the stack sets from its own keys: set through chart values they would bypass those keys'
+// guarantees (Grafana behind the chart's public default password, images from another registry).
+const ownedChartValues: Record<string, string> = {
+  "grafana.enabled": "grafanaEnabled",
+  "grafana.admin": "grafanaAdminUser",
+  "global.imageRegistry": "monitoringImageRegistry",
+};
+
+function valueAt(values: HelmValues, path: string): unknown {
+  return path.split(".").reduce<unknown>((node, key) => (isMap(node) ? node[key] : undefined), values);
+}
+
+/** What kind of JSON value `value` is, to name in an error without showing it. */
+function kindOf(value: unknown): string {
+  if (Array.isArray(value)) return "a list";
+  return value === null ? "null" : `a ${typeof value}`;
+}
 
 function millicores(quantity: string): number {
   return quantity.endsWith("m") ? Number(quantity.slice(0, -1)) : Number(quantity) * 1000;
@@ -305,6 +353,34 @@ class ConfigReader {
       throw this.invalid(memoryLimit, `a memory quantity >= ${this.key(memoryRequest)} (${requests.memory})`, limits.memory);
     }
     return { requests, limits };
+  }
+
+  /** Optional; a registry to prefix image repositories with. */
+  imageRegistry(name: string): string | undefined {
+    const value = this.optionalString(name);
+    if (value !== undefined && !registryForm.test(value)) {
+      throw this.invalid(name, "a registry as host[:port][/path] without a scheme, e.g. 127.0.0.1:5000 or registry.example.com/mirror", value);
+    }
+    return value;
+  }
+
+  /** A mapping of Helm values. It may hold a secret by mistake: errors describe it, never show it. */
+  chartValues(name: string): HelmValues {
+    const raw = this.config.get(name) ?? "{}";
+    let values: unknown;
+    try {
+      values = JSON.parse(raw);
+    } catch {
+      values = raw;
+    }
+    if (!isMap(values)) throw this.invalid(name, "a mapping of chart values", `<${kindOf(values)}>`);
+    const [credential] = plainTextCredentials(values);
+    if (credential !== undefined) {
+      throw this.invalid(name, "no plain-text credential (put it in a Kubernetes Secret the chart reads, e.g. grafana.admin.existingSecret)", `<a value at ${credential}, not shown>`);
+    }
+    const owned = Object.keys(ownedChartValues).find((path) => valueAt(values, path) !== undefined);
+    if (owned !== undefined) throw this.invalid(name, `no ${owned}: the stack sets it from ${this.key(ownedChartValues[owned])}`, `<a value at ${owned}>`);
+    return values;
   }
 
   buildArgs(name: string): Record<string, string> {

@@ -70,12 +70,7 @@ export function deployHitCounter(): StackOutputs {
       return "none: a ClusterIP Service; use appPortForward";
     }),
     hpaName: pulumi.output(app.hpaName),
-    grafanaPortForward: pulumi.output(
-      monitoring && pulumi.interpolate`kubectl -n ${monitoring.namespace} port-forward svc/${monitoring.grafanaService} 3000:80`,
-    ),
-    grafanaAdminPasswordCommand: pulumi.output(
-      monitoring &&
-        pulumi.interpolate`kubectl -n ${monitoring.namespace} get secret ${monitoring.grafanaAdminSecret} -o jsonpath='{.data.admin-password}' | base64 -d`,
-    ),
+    grafanaPortForward: pulumi.output(monitoring?.grafanaPortForward),
+    grafanaAdminPasswordCommand: pulumi.output(monitoring?.grafanaAdminPasswordCommand),
   };
 }

@@ -53,7 +53,7 @@ local_stack_monitoring() {
   pulumi_ config set monitoringImageRegistry "$REGISTRY"
   pulumi_ config set grafanaEnabled false
   pulumi_ config set monitoringControlPlane false
-  pulumi_ config set --path monitoringChartValues.prometheusOperator.admissionWebhooks.patch.image.tag "$KUBE_WEBHOOK_CERTGEN_VERSION"
+  pulumi_ config set --path monitoringChartValues.prometheusOperator.admissionWebhooks.patch.image.tag "${KUBE_WEBHOOK_CERTGEN_VERSION#v}"
   pulumi_ config set --path monitoringChartValues.prometheusOperator.kubeletService.selector 'type!=kwok'
 }
 

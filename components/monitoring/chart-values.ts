@@ -2,13 +2,35 @@
 // and why. Every key is one the chart reads (test/chart checks it against the vendored chart).
 import type { MonitoringSettings } from "../config";
 import { alertmanagerValues } from "./alertmanager";
+import { type HelmValues, helmMerge } from "./helm-values";
 
 /** The Secret Grafana reads its admin login from (Monitoring creates it). */
 export const grafanaAdminSecretName = "grafana-admin";
 
-/** Chart values: no secrets in here, only the names of the Secrets that hold them. */
-export function kubePrometheusStackValues(settings: Pick<MonitoringSettings, "admissionWebhooks" | "alertReceiver">) {
-  return {
+// Managed control planes (EKS, GKE, AKS), and clusters that run these as host processes, expose no
+// metrics endpoint for them: the scrapes find nothing and the chart's *Down alerts fire forever.
+// In 88.5.3 their rules and dashboards follow `enabled` too; the rules are also switched off by
+// name, so they stay off should a later chart stop tying them to the scrape.
+const withoutControlPlane = {
+  kubeControllerManager: { enabled: false },
+  kubeScheduler: { enabled: false },
+  kubeEtcd: { enabled: false },
+  kubeProxy: { enabled: false },
+  defaultRules: {
+    rules: { kubeControllerManager: false, kubeSchedulerAlerting: false, kubeSchedulerRecording: false, etcd: false, kubeProxy: false },
+  },
+};
+
+/**
+ * Chart values: no secrets in here, only the names of the Secrets that hold them. The stack's own
+ * values come last, as a second `helm -f` file would.
+ */
+export function kubePrometheusStackValues(settings: Omit<MonitoringSettings, "namespace" | "chart">): HelmValues {
+  const ours = {
+    // Every image template of the chart and of its subcharts puts global.imageRegistry in place of
+    // the image's own registry and keeps its repository path and tag (read in 88.5.3's templates and
+    // checked by rendering them), so no per-image registry is needed.
+    ...(settings.imageRegistry ? { global: { imageRegistry: settings.imageRegistry } } : {}),
     // The admission webhook checks rules as they are applied; its certificates come from
     // pre-install hook Jobs running kube-webhook-certgen, an image a cluster without registry access
     // cannot pull, so there the release would hang; and without those Jobs the webhook rejects every
@@ -25,13 +47,19 @@ export function kubePrometheusStackValues(settings: Pick<MonitoringSettings, "ad
         ruleSelectorNilUsesHelmValues: false,
       },
     },
-    grafana: {
-      admin: { existingSecret: grafanaAdminSecretName, userKey: "admin-user", passwordKey: "admin-password" },
-      sidecar: { dashboards: { enabled: true, label: "grafana_dashboard", labelValue: "1" } },
-    },
+    // Without the chart's Grafana, the chart's own dashboard and data source ConfigMaps go too
+    // (unless grafana.forceDeployDashboards and forceDeployDatasources say otherwise).
+    grafana: settings.grafana
+      ? {
+          admin: { existingSecret: grafanaAdminSecretName, userKey: "admin-user", passwordKey: "admin-password" },
+          sidecar: { dashboards: { enabled: true, label: "grafana_dashboard", labelValue: "1" } },
+        }
+      : { enabled: false },
     // Needs hostNetwork, hostPID and hostPath, which baseline forbids; the dashboard uses only
     // the kubelet's container metrics and kube-state-metrics.
     nodeExporter: { enabled: false },
+    ...(settings.controlPlane ? {} : withoutControlPlane),
     ...alertmanagerValues(settings.alertReceiver),
   };
+  return helmMerge(ours, settings.chartValues) as HelmValues;
 }

@@ -20,8 +20,10 @@ export interface MonitoringArgs {
 /** kube-prometheus-stack plus what makes it watch the backend: ServiceMonitor, alert rules, dashboard. */
 export class Monitoring extends pulumi.ComponentResource {
   public readonly namespace: pulumi.Output<string>;
-  public readonly grafanaService = `${releaseName}-grafana`;
-  public readonly grafanaAdminSecret = grafanaAdminSecretName;
+  /** The command that opens Grafana on localhost:3000, or why there is no Grafana. */
+  public readonly grafanaPortForward: pulumi.Output<string>;
+  /** The command that prints Grafana's admin password, or why there is no Grafana. */
+  public readonly grafanaAdminPasswordCommand: pulumi.Output<string>;
 
   constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
     super("hitcounter:index:Monitoring", name, {}, opts);
@@ -36,30 +38,18 @@ export class Monitoring extends pulumi.ComponentResource {
     );
     this.namespace = namespace.metadata.name;
 
-    // Grafana reads its admin login from this Secret: the chart's default password is public
-    // knowledge, and a password in Helm values would sit in the state in plain text.
-    const grafanaPassword = new GeneratedPassword("grafana-admin", {}, { parent: this });
-    const secrets = [
-      new k8s.core.v1.Secret(
-        grafanaAdminSecretName,
-        {
-          metadata: { name: grafanaAdminSecretName, namespace: this.namespace },
-          stringData: { "admin-user": settings.grafanaAdminUser, "admin-password": grafanaPassword.value },
-        },
-        { parent: this },
-      ),
-    ];
+    // Secrets the chart reads, declared before the release that mounts them.
+    const secret = (name: string, stringData: Record<string, pulumi.Input<string>>) =>
+      new k8s.core.v1.Secret(name, { metadata: { name, namespace: this.namespace }, stringData }, { parent: this });
+    const secrets: k8s.core.v1.Secret[] = [];
+    if (settings.grafana) {
+      // Grafana reads its admin login from this Secret: the chart's default password is public
+      // knowledge, and a password in Helm values would sit in the state in plain text.
+      const password = new GeneratedPassword("grafana-admin", {}, { parent: this });
+      secrets.push(secret(grafanaAdminSecretName, { "admin-user": settings.grafana.adminUser, "admin-password": password.value }));
+    }
     if (settings.alertReceiver) {
-      secrets.push(
-        new k8s.core.v1.Secret(
-          alertReceiverSecret.name,
-          {
-            metadata: { name: alertReceiverSecret.name, namespace: this.namespace },
-            stringData: { [alertReceiverSecret.key]: settings.alertReceiver.credential },
-          },
-          { parent: this },
-        ),
-      );
+      secrets.push(secret(alertReceiverSecret.name, { [alertReceiverSecret.key]: settings.alertReceiver.credential }));
     }
 
     const chart =
@@ -110,7 +100,9 @@ export class Monitoring extends pulumi.ComponentResource {
       { parent: this, dependsOn: [release] },
     );
 
-    new k8s.core.v1.ConfigMap(
+    // Also without the chart's Grafana: then a team's own Grafana, its sidecar watching this
+    // namespace, loads it.
+    const dashboard = new k8s.core.v1.ConfigMap(
       "hit-counter-dashboard",
       {
         // In Grafana's namespace, where its sidecar looks for ConfigMaps with this label.
@@ -120,6 +112,18 @@ export class Monitoring extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    this.registerOutputs({ namespace: this.namespace, grafanaService: this.grafanaService });
+    if (settings.grafana) {
+      this.grafanaPortForward = pulumi.interpolate`kubectl -n ${this.namespace} port-forward svc/${releaseName}-grafana 3000:80`;
+      this.grafanaAdminPasswordCommand = pulumi.interpolate`kubectl -n ${this.namespace} get secret ${grafanaAdminSecretName} -o jsonpath='{.data.admin-password}' | base64 -d`;
+    } else {
+      const off = pulumi.interpolate`none: grafanaEnabled is false; ConfigMap ${this.namespace}/${dashboard.metadata.name} (label grafana_dashboard=1) holds the dashboard for a Grafana of your own`;
+      this.grafanaPortForward = off;
+      this.grafanaAdminPasswordCommand = off;
+    }
+    this.registerOutputs({
+      namespace: this.namespace,
+      grafanaPortForward: this.grafanaPortForward,
+      grafanaAdminPasswordCommand: this.grafanaAdminPasswordCommand,
+    });
   }
 }

@@ -1,10 +1,10 @@
 // Stack configuration: each invalid value stops the program before any resource, with one message
 // naming the key and the expected form; each switch changes the graph as documented.
 import { expect } from "chai";
-import { declaredOfType, declaredResource, isSecretInput, rejectedConfig, runProgram } from "../support/pulumi-mocks";
+import { type ConfigValue, declaredOfType, declaredResource, isSecretInput, rejectedConfig, runProgram } from "../support/pulumi-mocks";
 import { resourceType } from "../support/resource-types";
 
-const invalid: { config: Record<string, string | number>; message: string }[] = [
+const invalid: { config: Record<string, ConfigValue>; message: string }[] = [
   {
     config: { minReplicas: 3, maxReplicas: 2 },
     message: 'Invalid config hitcounter:maxReplicas: expected an integer >= hitcounter:minReplicas (3), got "2"',
@@ -73,6 +73,44 @@ const invalid: { config: Record<string, string | number>; message: string }[] = 
     config: { monitoringEnabled: "yes" },
     message: 'Invalid config hitcounter:monitoringEnabled: expected one of true, false, got "yes"',
   },
+  {
+    config: { grafanaEnabled: "off" },
+    message: 'Invalid config hitcounter:grafanaEnabled: expected one of true, false, got "off"',
+  },
+  {
+    config: { monitoringControlPlane: "managed" },
+    message: 'Invalid config hitcounter:monitoringControlPlane: expected one of true, false, got "managed"',
+  },
+  ...["https://registry.example.com", "registry.example.com/mirror/", "registry.example.com/Mirror", "registry example.com"].map((registry) => ({
+    config: { monitoringImageRegistry: registry },
+    message: `Invalid config hitcounter:monitoringImageRegistry: expected a registry as host[:port][/path] without a scheme, e.g. 127.0.0.1:5000 or registry.example.com/mirror, got "${registry}"`,
+  })),
+  ...[
+    [["prometheus"], "a list"],
+    ["retention: 30d", "a string"],
+    [30, "a number"],
+  ].map(([values, kind]) => ({
+    config: { monitoringChartValues: values as ConfigValue },
+    message: `Invalid config hitcounter:monitoringChartValues: expected a mapping of chart values, got "<${kind}>"`,
+  })),
+  // A credential is named by where it is, never shown.
+  ...[
+    [{ grafana: { adminPassword: "hunter2" } }, "grafana.adminPassword"],
+    [{ alertmanager: { config: { receivers: [{ name: "ops", slack_configs: [{ api_url: "https://x" }] }, { name: "pd", pagerduty_configs: [{ routing_key: "k", http_config: { bearer_token: "hunter2" } }] }] } } }, "alertmanager.config.receivers[1].pagerduty_configs[0].http_config.bearer_token"],
+    [{ grafana: { "grafana.ini": { security: { secret_apiKey: "hunter2" } } } }, "grafana.grafana.ini.security.secret_apiKey"],
+  ].map(([values, at]) => ({
+    config: { monitoringChartValues: values as ConfigValue },
+    message: `Invalid config hitcounter:monitoringChartValues: expected no plain-text credential (put it in a Kubernetes Secret the chart reads, e.g. grafana.admin.existingSecret), got "<a value at ${at}, not shown>"`,
+  })),
+  // What the stack's own keys set cannot be set around them.
+  ...[
+    [{ grafana: { enabled: true } }, "grafana.enabled", "grafanaEnabled"],
+    [{ grafana: { admin: { existingSecret: "other" } } }, "grafana.admin", "grafanaAdminUser"],
+    [{ global: { imageRegistry: "other.example.com" } }, "global.imageRegistry", "monitoringImageRegistry"],
+  ].map(([values, at, key]) => ({
+    config: { monitoringChartValues: values as ConfigValue },
+    message: `Invalid config hitcounter:monitoringChartValues: expected no ${at as string}: the stack sets it from hitcounter:${key as string}, got "<a value at ${at as string}>"`,
+  })),
 ];
 
 describe("stack configuration", () => {

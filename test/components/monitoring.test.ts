@@ -17,9 +17,21 @@ forEachStack("monitoring: chart, ServiceMonitor, rules, dashboard", (the, expect
     expect(release.values.grafana.admin).to.deep.equal({ existingSecret: "grafana-admin", userKey: "admin-user", passwordKey: "admin-password" });
   });
 
-  it("keeps the chart's admission webhook, and sends alerts nowhere but Alertmanager's UI until a receiver is set", () => {
+  it("keeps the chart's admission webhook and image registries, and sends alerts nowhere but Alertmanager's UI until a receiver is set", () => {
     const release = declaredResource(the.run, k8s.release, "kube-prometheus-stack");
-    expect(release.values).not.to.have.any.keys("prometheusOperator", "alertmanager");
+    expect(release.values).not.to.have.any.keys("prometheusOperator", "alertmanager", "global");
+  });
+
+  it(`${expected.controlPlaneScraped ? "scrapes" : "leaves out"} the control plane's components, their default rules included (monitoringControlPlane)`, () => {
+    const values = declaredResource(the.run, k8s.release, "kube-prometheus-stack").values;
+    const components = ["kubeControllerManager", "kubeScheduler", "kubeEtcd", "kubeProxy"];
+    if (expected.controlPlaneScraped) {
+      expect(values).not.to.have.any.keys([...components, "defaultRules"]);
+      return;
+    }
+    for (const component of components) expect(values[component], component).to.deep.equal({ enabled: false });
+    const rules = { kubeControllerManager: false, kubeSchedulerAlerting: false, kubeSchedulerRecording: false, etcd: false, kubeProxy: false };
+    expect(values.defaultRules).to.deep.equal({ rules });
   });
 
   it("scrapes /metrics from the backend Service's http port every 15 s", () => {

@@ -19,6 +19,7 @@ export const stacks = {
     backendResources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "200m", memory: "256Mi" } },
     redisKind: k8s.deployment,
     disruptionBudget: false,
+    controlPlaneScraped: true,
   },
   prod: {
     options: { config: { registryPassword: "registry-token" }, secretKeys: ["registryPassword"] },
@@ -30,6 +31,7 @@ export const stacks = {
     backendResources: { requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
     redisKind: k8s.statefulSet,
     disruptionBudget: true,
+    controlPlaneScraped: false,
   },
 };
 

@@ -112,8 +112,8 @@ describe("real node: the lecture's demo with real pods, real CPU and the real HP
     // chart's scrapes, as on a managed control plane.
     await cli.run("config", "set", "monitoringControlPlane", "false");
     const chartValue = (key: string, value: string) => cli.run("config", "set", "--path", `monitoringChartValues.${key}`, value);
-    // The certgen built here is 1.7.3 (../shared/thirdparty); the chart asks for 1.8.7.
-    await chartValue("prometheusOperator.admissionWebhooks.patch.image.tag", `${pinnedVersions().KUBE_WEBHOOK_CERTGEN_VERSION}`);
+    // The certgen built here is 1.7.3 (../shared/thirdparty), tagged as the chart spells it; the chart asks for 1.8.7.
+    await chartValue("prometheusOperator.admissionWebhooks.patch.image.tag", pinnedVersions().KUBE_WEBHOOK_CERTGEN_VERSION.replace(/^v/, ""));
     // The kwok nodes are fakes whose kubelet address is loopback: only the real node's kubelet is scraped.
     await chartValue("prometheusOperator.kubeletService.selector", "type!=kwok");
     // Alertmanager repeats a group's notification after 30 s, not 5 min, so the resolved notice comes soon.

@@ -23,7 +23,8 @@ export interface ProgramRun {
   outputs: Record<keyof StackOutputs, unknown>;
 }
 
-type ConfigValue = string | number | boolean | string[];
+/** A config value as a stack file holds it; lists and objects reach the program as JSON. */
+export type ConfigValue = string | number | boolean | string[] | Record<string, unknown>;
 
 /** Pulumi.yaml's declared defaults, as the CLI would apply them: key -> value. */
 export function projectDefaults(): Record<string, ConfigValue> {
