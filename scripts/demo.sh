@@ -49,9 +49,9 @@ up() {
   # The stress summary above ends with the report's path.
   echo
   echo "app:          $url (left running; \`npm run demo -- --down\` removes it all)"
-  # The pods' addresses on the node's bridge, which this host routes to. This build of Prometheus and
-  # Alertmanager serves their HTTP APIs but no web UI: the UI's assets are not in their Go modules.
-  echo "prometheus:   http://$(pod_ip monitoring prometheus-kube-prometheus-stack-prometheus-0):9090/api/v1/query?query=up (API only)"
+  # The pods' addresses on the node's bridge, which this host routes to. Alertmanager is built without
+  # its web UI (its built assets are not in the Go module): its API answers.
+  echo "prometheus:   http://$(pod_ip monitoring prometheus-kube-prometheus-stack-prometheus-0):9090/ (try the query http_requests_total)"
   echo "alertmanager: http://$(pod_ip monitoring alertmanager-kube-prometheus-stack-alertmanager-0):9093/api/v2/alerts (API only)"
   echo "kubectl:      KUBECONFIG=$KUBECONFIG kubectl -n $namespace get hpa,pods"
 }

@@ -156,13 +156,28 @@ build_coredns() {
 }
 
 # Prometheus and promtool: the module's go.mod has a replace, which only the main module may use.
+# The web UI is built and embedded as the release does it (make assets assets-compress with
+# BUILD_UI=mantine, then -tags builtinassets): web/ui is a pnpm workspace (the mantine-ui app and the
+# PromQL editor modules it uses) whose pnpm-lock.yaml pins every package, all from the npm registry.
+# The legacy react-app, served only under --enable-feature=old-ui, is left out. pnpm is the newest
+# 11.x (upstream's CI takes any 11.x but 11.12.0); it, its store and its metadata cache live beside
+# the builds, so a rebuild downloads no package again.
 build_prometheus() {
   local ldflags="-s -w -X github.com/prometheus/common/version.Version=${PROMETHEUS_VERSION#v}"
+  local pnpm_version=11.28.13 pnpm=$tools/pnpm
   copy_module "github.com/prometheus/prometheus@$PROMETHEUS_MODULE_VERSION" "$1/src"
+  [ -x "$pnpm/$pnpm_version/node_modules/.bin/pnpm" ] ||
+    npm install --prefix "$pnpm/$pnpm_version" --no-audit --no-fund --no-save "pnpm@$pnpm_version" >/dev/null
+  (cd "$1/src/web/ui" && export PATH=$pnpm/$pnpm_version/node_modules/.bin:$PATH CI= pnpm_config_update_notifier=false &&
+    timeout 600 pnpm install --frozen-lockfile --prefer-offline --store-dir "$pnpm/store" --cache-dir "$pnpm/cache" \
+      --reporter=append-only --loglevel=warn &&
+    timeout 900 pnpm run build:mantine-ui)
+  # Gzips web/ui/static and writes web/ui/embed.go, which lists the files to embed.
+  (cd "$1/src" && bash scripts/compress_assets.sh)
   # The module ships a go.work naming folders the module zip leaves out.
   (cd "$1/src" && export GOWORK=off &&
     go build -trimpath -ldflags "$ldflags" -o "$1/bin/promtool" ./cmd/promtool &&
-    go build -trimpath -ldflags "$ldflags" -o "$1/bin/prometheus" ./cmd/prometheus)
+    go build -trimpath -tags builtinassets -ldflags "$ldflags" -o "$1/bin/prometheus" ./cmd/prometheus)
 }
 
 # Alertmanager embeds its web UI's built assets (ui/app/dist), which the release process makes with
