@@ -1,4 +1,5 @@
-# Sourced by scripts/cluster.sh and scripts/real-node.sh (functions only). The caller sets `kubeconfig`.
+# Sourced by scripts/cluster.sh, scripts/real-node.sh and scripts/monitoring-images.sh (functions only).
+# The caller sets `kubeconfig` (for kubectl_).
 
 # A tool scripts/tools.sh built, resolved into the version-keyed cache, so a cluster outlives the
 # clone that started it.

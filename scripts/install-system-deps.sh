@@ -3,9 +3,10 @@
 # debootstrap for the stand-in base images, Chromium for the report screenshot check, curl for
 # the cluster script's registry health check, busybox for its httpd (the local chart repository),
 # wrk for the benchmark (npm run bench:service); for the real node (cluster.sh up --real): containerd,
-# runc, the CNI plugins, iptables and conntrack for kube-proxy, socat for its apiserver relay, gcc and libc6-dev for the static pause binary.
+# runc, the CNI plugins, iptables and conntrack for kube-proxy, socat for its apiserver relay, gcc and libc6-dev for the static pause binary;
+# ca-certificates and tzdata, whose files scripts/monitoring-images.sh puts in the monitoring images.
 set -euo pipefail
-packages=(redis-server docker.io docker-registry debootstrap chromium iproute2 ca-certificates curl busybox wrk
+packages=(redis-server docker.io docker-registry debootstrap chromium iproute2 ca-certificates tzdata curl busybox wrk
   containerd runc containernetworking-plugins iptables conntrack socat gcc libc6-dev)
 missing=()
 for p in "${packages[@]}"; do
