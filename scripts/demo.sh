@@ -21,7 +21,8 @@ preflight() {
   scripts/real-node.sh preflight
   local port owner
   for port in "${REGISTRY_ADDR##*:}" "${CHART_REPOSITORY_ADDR##*:}" 10250; do
-    owner=$(ss -Hltnp "sport = :$port" | grep -o 'users:(("[^"]*"' | cut -d'"' -f2 | head -n 1)
+    # A free port prints nothing, and grep's status must not end the script.
+    owner=$(ss -Hltnp "sport = :$port" | { grep -o 'users:(("[^"]*"' || true; } | cut -d'"' -f2 | head -n 1)
     case $owner in
       "" | docker-registry | busybox | kubelet) ;;
       *) local_stack_fail "port $port is taken by $owner: stop the other cluster or registry first" ;;

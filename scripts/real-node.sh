@@ -49,7 +49,6 @@ preflight() {
   for b in containerd runc iptables unshare nsenter openssl docker socat; do command -v "$b" >/dev/null || missing+=("$b"); done
   for b in bridge host-local loopback portmap; do [ -x "/usr/lib/cni/$b" ] || missing+=("/usr/lib/cni/$b"); done
   [ ${#missing[@]} = 0 ] || { echo "missing for the real node: ${missing[*]} (scripts/install-system-deps.sh)" >&2; exit 1; }
-  [ -f "$pki/ca.key" ] || { echo "no control plane at $pki: scripts/cluster.sh up first" >&2; exit 1; }
   if ss -Hltn 'sport = :10250' | grep -q . && ! alive "$real/kubelet.pid" kubelet; then
     echo "port 10250 is taken by another kubelet or program: the real node cannot start" >&2; exit 1
   fi
@@ -319,6 +318,8 @@ deploy_coredns() {
 
 up() {
   preflight
+  # The machine can run a node; joining one needs the control plane's CA.
+  [ -f "$pki/ca.key" ] || { echo "no control plane at $pki: scripts/cluster.sh up first" >&2; exit 1; }
   mkdir -p "$real/pki"
   save_host_state
   # Workloads go to the real node; the fake nodes keep only what tolerates them.

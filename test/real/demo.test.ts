@@ -200,7 +200,7 @@ describe("real node: the lecture's demo with real pods, real CPU and the real HP
       if (memory !== undefined) hpaMemory.push(memory);
     };
     const sampler = setInterval(() => void sample().catch(() => undefined), 5_000);
-    const series = await stress("--url", url, "--stages", "warm:10s:5,surge:60s:64,cool:10s:5").finally(() => clearInterval(sampler));
+    const series = await stress("--url", url, "--stages", "warm:10s:5,surge:90s:64,cool:10s:5").finally(() => clearInterval(sampler));
     surge = series;
     figures.memory("during the surge", samples);
     figures.add("HPA memory utilisation during the surge", hpaMemory.length ? `${Math.min(...hpaMemory)}-${Math.max(...hpaMemory)} % of the request (target 70 %)` : "not reported");
@@ -307,7 +307,7 @@ describe("real node: the lecture's demo with real pods, real CPU and the real HP
 
   it("scales out under a surge run as a Job in the cluster (--in-cluster), the counter exact", async function () {
     await eventually("the HPA at 1 replica", async () => ((await hpaReplicas()).current === 1 && (await readyBackendPods()).length === 1 ? true : undefined));
-    const series = await stress("--in-cluster", "--stages", "warm:10s:5,surge:60s:64,cool:10s:5", "--max-requests", "5000000");
+    const series = await stress("--in-cluster", "--stages", "warm:10s:5,surge:90s:64,cool:10s:5", "--max-requests", "5000000");
     figures.scaleOut("in-cluster", series);
     expect(series.mode).to.equal("in-cluster");
     expect(series.result.check?.exact, `counter check: ${JSON.stringify(series.result.check)}`).to.equal(true);
