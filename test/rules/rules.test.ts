@@ -10,7 +10,7 @@ import { promisify } from "node:util";
 import { expect } from "chai";
 import yaml from "js-yaml";
 import { Metrics } from "../../service/src/metrics";
-import { helmMerge } from "../support/helm-values";
+import { helmMerge } from "../../components/monitoring/helm-values";
 import { projectRoot } from "../support/paths";
 import { declaredResource, type Manifest, runProgram } from "../support/pulumi-mocks";
 import { resourceType } from "../support/resource-types";
