@@ -17,18 +17,29 @@ export interface ContainerResources {
   limits: { cpu: string; memory: string };
 }
 
+/** A login to the registry that holds the backend image, used to push it and to pull it. */
+export interface RegistryCredentials {
+  /** The registry host[:port], without a repository path (ghcr.io, not ghcr.io/acme). */
+  server: string;
+  username: string;
+  password: pulumi.Output<string>;
+}
+
 /** Where the backend image comes from: built from service/ and pushed, or prebuilt by digest. */
-export type ImageSource =
+export type ImageSource = {
+  /** Absent for a registry without authentication (a laptop's local registry). */
+  credentials?: RegistryCredentials;
+} & (
   | { kind: "prebuilt"; reference: string }
   | {
       kind: "build";
       registryServer: string;
-      /** Absent for a registry without authentication (a laptop's local registry). */
-      credentials?: { username: string; password: pulumi.Output<string> };
       repository: string;
-      platform: string;
+      /** os/arch; undefined: the architecture of the cluster's nodes (components/cluster.ts). */
+      platform?: string;
       buildArgs: Record<string, string>;
-    };
+    }
+);
 
 /** The HPA's settings; its minimum is StackConfig.minReplicas. */
 export interface Autoscaling {
@@ -45,8 +56,11 @@ export interface Autoscaling {
 export interface RedisSettings {
   image: string;
   resources: ContainerResources;
-  /** Present when Redis keeps its data on a PersistentVolumeClaim. */
-  persistence?: { storageSize: string; storageClass?: string };
+  /**
+   * Present when Redis keeps its data on a PersistentVolumeClaim. `protect`: the namespace that holds
+   * the claim is a protected resource, so no `pulumi destroy` deletes the data with it.
+   */
+  persistence?: { storageSize: string; storageClass?: string; protect: boolean };
 }
 
 /**
@@ -61,7 +75,16 @@ export type AlertReceiver = { credential: pulumi.Output<string> } & (
 );
 
 export interface MonitoringSettings {
+  /** Where the release runs, and the dashboard ConfigMap with it. */
   namespace: string;
+  /** The Helm release's name: its Prometheus selects objects labelled `release: <name>`. */
+  release: string;
+  /** Undefined: the release is an existing one (a platform team's); the stack adds only its ServiceMonitor, rules and dashboard. */
+  install?: ChartInstall;
+}
+
+/** How the stack installs kube-prometheus-stack itself. */
+export interface ChartInstall {
   chart: { path: string } | { repository: string; version: string };
   /** Undefined when the chart's Grafana is left out: no admin Secret either; the dashboard ConfigMap stays. */
   grafana?: { adminUser: string };
@@ -78,6 +101,8 @@ export interface MonitoringSettings {
 }
 
 export interface StackConfig {
+  /** The kubeconfig context of the stack's cluster: the only cluster it ever deploys to. */
+  kubeContext: string;
   namespace: string;
   image: ImageSource;
   logLevel: LogLevel;
@@ -99,8 +124,10 @@ export function loadStackConfig(): StackConfig {
   const cpuTargetUtilization = read.utilisation("cpuTargetUtilization");
   const memoryTargetUtilization = read.utilisation("memoryTargetUtilization");
   const autoscaled = cpuTargetUtilization !== undefined || memoryTargetUtilization !== undefined;
+  const namespace = read.dnsLabel("namespace");
   return {
-    namespace: read.dnsLabel("namespace"),
+    kubeContext: read.matching("kubeContext", /\S/, "the kubeconfig context of this stack's cluster (one of `kubectl config get-contexts -o name`)"),
+    namespace,
     image: readImageSource(read),
     logLevel: read.oneOf("logLevel", logLevels),
     serviceType: read.oneOf("serviceType", serviceTypes),
@@ -120,24 +147,58 @@ export function loadStackConfig(): StackConfig {
     redis: {
       image: read.pinnedImage("redisImage"),
       resources: read.resources("redisCpuRequest", "redisCpuLimit", "redisMemoryRequest", "redisMemoryLimit"),
-      persistence: read.boolean("redisPersistence")
-        ? { storageSize: read.memory("redisStorageSize"), storageClass: read.optionalString("redisStorageClass") }
-        : undefined,
+      persistence: readPersistence(read),
     },
-    monitoring: read.boolean("monitoringEnabled")
-      ? {
-          namespace: read.dnsLabel("monitoringNamespace"),
-          chart: read.optionalString("chartPath")
-            ? { path: read.string("chartPath") }
-            : { repository: read.url("chartRepository"), version: read.semver("chartVersion") },
-          grafana: read.boolean("grafanaEnabled") ? { adminUser: read.string("grafanaAdminUser") } : undefined,
-          alertReceiver: readAlertReceiver(read),
-          admissionWebhooks: read.boolean("monitoringAdmissionWebhooks"),
-          imageRegistry: read.imageRegistry("monitoringImageRegistry"),
-          controlPlane: read.boolean("monitoringControlPlane"),
-          chartValues: read.chartValues("monitoringChartValues"),
-        }
-      : undefined,
+    monitoring: read.boolean("monitoringEnabled") ? readMonitoring(read, namespace) : undefined,
+  };
+}
+
+function readPersistence(read: ConfigReader): RedisSettings["persistence"] {
+  const protect = read.boolean("protectRedisData");
+  if (!read.boolean("redisPersistence")) {
+    if (protect) throw read.invalid("protectRedisData", `false while ${read.key("redisPersistence")} is false (there is no volume to protect)`, "true");
+    return undefined;
+  }
+  return { storageSize: read.memory("redisStorageSize"), storageClass: read.optionalString("redisStorageClass"), protect };
+}
+
+// The chart names its cluster-wide objects (ClusterRoles, webhooks) after the release, truncated
+// to 26 characters: two releases whose names share those are one to the API server.
+const releaseNameLength = 26;
+
+function readMonitoring(read: ConfigReader, appNamespace: string): MonitoringSettings {
+  const existing = read.optionalString("monitoringExistingRelease");
+  if (existing !== undefined) {
+    const release = read.matching("monitoringExistingRelease", /^[a-z0-9]([-a-z0-9]{0,51}[a-z0-9])?$/, "a Helm release name (`helm list -A`)");
+    const namespace = read.optionalString("monitoringNamespace");
+    if (namespace === undefined) {
+      throw read.invalid("monitoringNamespace", `the namespace of the release ${read.key("monitoringExistingRelease")} names (\`helm list -A\`)`, "");
+    }
+    for (const key of ["alertWebhookUrl", "chartPath"]) {
+      if (read.optionalString(key) !== undefined) throw read.invalid(key, `nothing with ${read.key("monitoringExistingRelease")}: the existing release owns it`, "<set>");
+    }
+    return { namespace: read.dnsLabel("monitoringNamespace"), release };
+  }
+  const namespace = read.optionalString("monitoringNamespace") === undefined ? `${appNamespace}-monitoring` : read.dnsLabel("monitoringNamespace");
+  if (namespace.length > 63) throw read.invalid("monitoringNamespace", `a DNS label; the default, ${read.key("namespace")} + "-monitoring", is too long`, namespace);
+  const release = `${appNamespace}-kps`;
+  if (release.length > releaseNameLength) {
+    throw read.invalid("namespace", `at most ${releaseNameLength - 4} characters with monitoring on: the release is named <namespace>-kps, and the chart truncates its names to ${releaseNameLength}`, appNamespace);
+  }
+  return {
+    namespace,
+    release,
+    install: {
+      chart: read.optionalString("chartPath")
+        ? { path: read.string("chartPath") }
+        : { repository: read.url("chartRepository"), version: read.semver("chartVersion") },
+      grafana: read.boolean("grafanaEnabled") ? { adminUser: read.string("grafanaAdminUser") } : undefined,
+      alertReceiver: readAlertReceiver(read),
+      admissionWebhooks: read.boolean("monitoringAdmissionWebhooks"),
+      imageRegistry: read.imageRegistry("monitoringImageRegistry"),
+      controlPlane: read.boolean("monitoringControlPlane"),
+      chartValues: read.chartValues("monitoringChartValues"),
+    },
   };
 }
 
@@ -147,25 +208,37 @@ function readImageSource(read: ConfigReader): ImageSource {
     if (!/^[^\s@]+@sha256:[0-9a-f]{64}$/.test(prebuilt)) {
       throw read.invalid("image", "an image by digest (repository@sha256:<64 hex digits>)", prebuilt);
     }
-    return { kind: "prebuilt", reference: prebuilt };
+    return { kind: "prebuilt", reference: prebuilt, credentials: readCredentials(read, registryHost(prebuilt)) };
   }
-  const registryServer = read.optionalString("registryServer");
+  const registryServer = read.optionalString("registryServer")?.replace(/\/+$/, "");
   if (registryServer === undefined) {
     throw read.invalid("registryServer", `a registry to push to (e.g. localhost:5000) when ${read.key("image")} is not set`, "");
   }
+  const platform = read.optionalString("imagePlatform");
+  return {
+    kind: "build",
+    registryServer,
+    credentials: readCredentials(read, registryHost(`${registryServer}/`)),
+    repository: read.string("imageRepository"),
+    platform: platform && read.matching("imagePlatform", /^[a-z0-9]+\/[a-z0-9]+(\/[a-z0-9]+)?$/, "an os/arch platform such as linux/amd64, or empty for the nodes' own"),
+    buildArgs: read.buildArgs("imageBuildArgs"),
+  };
+}
+
+/** The registry of an image reference, as a Docker config's `auths` names it. */
+function registryHost(reference: string): string {
+  const [first, ...rest] = reference.split("/");
+  // Docker's rule: a first component with a dot or a port, or localhost, is a registry; else Docker Hub.
+  return rest.length && (/[.:]/.test(first) || first === "localhost") ? first : "docker.io";
+}
+
+function readCredentials(read: ConfigReader, server: string): RegistryCredentials | undefined {
   const username = read.optionalString("registryUsername");
   const password = read.secret("registryPassword");
   if (username !== undefined && password === undefined) {
     throw read.invalid("registryPassword", `a secret password or token when ${read.key("registryUsername")} is set`, "");
   }
-  return {
-    kind: "build",
-    registryServer: registryServer.replace(/\/+$/, ""),
-    credentials: username !== undefined && password !== undefined ? { username, password } : undefined,
-    repository: read.string("imageRepository"),
-    platform: read.matching("imagePlatform", /^[a-z0-9]+\/[a-z0-9]+(\/[a-z0-9]+)?$/, "an os/arch platform such as linux/amd64"),
-    buildArgs: read.buildArgs("imageBuildArgs"),
-  };
+  return username !== undefined && password !== undefined ? { server, username, password } : undefined;
 }
 
 const alertUrlForms =

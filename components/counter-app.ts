@@ -20,6 +20,8 @@ const scalingPeriodSeconds = 15;
 export interface CounterAppArgs {
   namespace: pulumi.Input<string>;
   image: pulumi.Input<string>;
+  /** A kubernetes.io/dockerconfigjson Secret for a registry that needs a login. */
+  imagePullSecret?: pulumi.Input<string>;
   resources: ContainerResources;
   logLevel: LogLevel;
   serviceType: ServiceType;
@@ -62,6 +64,7 @@ export class CounterApp extends pulumi.ComponentResource {
             spec: {
               securityContext: restrictedPodSecurityContext(),
               automountServiceAccountToken: false,
+              imagePullSecrets: args.imagePullSecret ? [{ name: args.imagePullSecret }] : undefined,
               terminationGracePeriodSeconds,
               topologySpreadConstraints: [
                 {

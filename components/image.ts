@@ -8,6 +8,8 @@ export const serviceDirectory = path.join(__dirname, "..", "service");
 
 export interface CounterImageArgs {
   source: ImageSource;
+  /** os/arch the build is for: the stack's imagePlatform, or its nodes' (components/cluster.ts). */
+  platform: string;
   /** Tag the build is pushed under; pods never use it, only the digest. */
   tag: string;
 }
@@ -30,11 +32,14 @@ export class CounterImage extends pulumi.ComponentResource {
           build: {
             context: serviceDirectory,
             dockerfile: path.join(serviceDirectory, "Dockerfile"),
-            platform: source.platform,
+            platform: args.platform,
             args: source.buildArgs,
           },
-          // Credentials belong to the registry host, without the repository path (ghcr.io/acme -> ghcr.io).
-          registry: source.credentials && { server: source.registryServer.split("/")[0], ...source.credentials },
+          registry: source.credentials && {
+            server: source.credentials.server,
+            username: source.credentials.username,
+            password: source.credentials.password,
+          },
         },
         { parent: this },
       );

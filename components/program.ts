@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { checkCluster, clusterProvider, type InspectCluster, inspectCluster, reportFit } from "./cluster";
 import { loadStackConfig } from "./config";
 import { CounterApp, servicePort } from "./counter-app";
 import { CounterImage } from "./image";
@@ -7,6 +8,7 @@ import { Monitoring } from "./monitoring/monitoring";
 import { GeneratedPassword } from "./password";
 import { podSecurityLabels } from "./pod-security";
 import { RedisStore } from "./redis";
+import { registryPullSecret } from "./registry-pull-secret";
 
 /** What `pulumi stack output` shows: where things are and how to open them. */
 export interface StackOutputs {
@@ -23,39 +25,53 @@ export interface StackOutputs {
 }
 
 /**
- * The whole program: validates the stack's config, then declares every resource. A function, so
- * both index.ts and an Automation API inline program (and each mocked test) can evaluate it anew.
+ * The whole program: validates the stack's config and checks its cluster, then declares every
+ * resource. A function, so both index.ts and an Automation API inline program (and each mocked
+ * test, with its own `inspect`) can evaluate it anew.
  */
-export function deployHitCounter(): StackOutputs {
+export async function deployHitCounter(inspect: InspectCluster = inspectCluster): Promise<StackOutputs> {
   const config = loadStackConfig();
+  const fit = checkCluster(config, await inspect(config.kubeContext));
+  reportFit(fit);
+  const provider = clusterProvider(config.kubeContext);
+  const onCluster = { provider };
+  const inCluster = { providers: [provider] };
 
-  const namespace = new k8s.core.v1.Namespace(config.namespace, {
-    metadata: { name: config.namespace, labels: podSecurityLabels("restricted") },
-  }).metadata.name;
+  const namespaceResource = new k8s.core.v1.Namespace(
+    config.namespace,
+    { metadata: { name: config.namespace, labels: podSecurityLabels("restricted") } },
+    // Deleting the namespace deletes the Redis volume's claim with it.
+    { ...onCluster, protect: config.redis.persistence?.protect },
+  );
+  const namespace = namespaceResource.metadata.name;
 
-  const image = new CounterImage("hit-counter", { source: config.image, tag: pulumi.getStack() });
+  const image = new CounterImage("hit-counter", { source: config.image, platform: fit.imagePlatform, tag: pulumi.getStack() });
+  const pullSecret = config.image.credentials && registryPullSecret("registry-pull", namespace, config.image.credentials, onCluster);
 
-  const redis = new RedisStore("redis", {
-    namespace,
-    settings: config.redis,
-    password: new GeneratedPassword("redis-password").value,
-    clientLabels: CounterApp.podLabels,
-  });
+  const redis = new RedisStore(
+    "redis",
+    {
+      namespace,
+      settings: config.redis,
+      password: new GeneratedPassword("redis-password").value,
+      clientLabels: CounterApp.podLabels,
+    },
+    inCluster,
+  );
 
   const app = new CounterApp("hit-counter", {
     namespace,
     image: image.reference,
+    imagePullSecret: pullSecret?.metadata.name,
     resources: config.resources,
     logLevel: config.logLevel,
     serviceType: config.serviceType,
     minReplicas: config.minReplicas,
     autoscaling: config.autoscaling,
     redis: { host: redis.host, port: redis.port, passwordSecret: redis.passwordSecret },
-  });
+  }, inCluster);
 
-  const monitoring =
-    config.monitoring &&
-    new Monitoring("monitoring", { settings: config.monitoring, app });
+  const monitoring = config.monitoring && new Monitoring("monitoring", { settings: config.monitoring, app }, inCluster);
 
   const service = app.service;
   return {

@@ -95,6 +95,9 @@ export class RedisStore extends pulumi.ComponentResource {
           spec: {
             serviceName: service.metadata.name,
             replicas: 1,
+            // Kubernetes' default, written down: the claim, and the data, outlive the StatefulSet, so
+            // replacing it (a new volumeClaimTemplates) attaches the same volume again.
+            persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
             selector: { matchLabels: RedisStore.podLabels },
             template: podTemplate,
             volumeClaimTemplates: [

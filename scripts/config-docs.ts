@@ -19,7 +19,8 @@ interface Declaration {
 export function renderConfigSection(pulumiYaml: string): string {
   const project = yaml.load(pulumiYaml) as { name: string; config: Record<string, Declaration> };
   const cell = (text: string) => text.replaceAll("|", "\\|");
-  const rows = Object.entries(project.config).map(
+  // Keys of other namespaces (kubernetes:strictMode) are fixed values, not settings of this program.
+  const rows = Object.entries(project.config).filter(([key]) => !key.includes(":")).map(
     ([key, decl]) => `| \`${project.name}:${key}\` | ${decl.type} | \`${JSON.stringify(decl.default)}\` | ${cell(decl.description)} |`,
   );
   return [

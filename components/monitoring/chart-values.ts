@@ -1,6 +1,6 @@
 // The values the program gives kube-prometheus-stack: what it changes from the chart's defaults,
 // and why. Every key is one the chart reads (test/chart checks it against the vendored chart).
-import type { MonitoringSettings } from "../config";
+import type { ChartInstall } from "../config";
 import { alertmanagerValues } from "./alertmanager";
 import { type HelmValues, helmMerge } from "./helm-values";
 
@@ -21,11 +21,27 @@ const withoutControlPlane = {
   },
 };
 
+/** Where one stack's monitoring lives: the release's namespace and the app's it watches. */
+export interface MonitoringScope {
+  namespace: string;
+  appNamespace: string;
+}
+
+/** A selector of the namespaces named, by the label the API server puts on every namespace. */
+function namespacesNamed(names: string[]) {
+  return { matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "In", values: names }] };
+}
+
 /**
  * Chart values: no secrets in here, only the names of the Secrets that hold them. The stack's own
  * values come last, as a second `helm -f` file would.
  */
-export function kubePrometheusStackValues(settings: Omit<MonitoringSettings, "namespace" | "chart">): HelmValues {
+export function kubePrometheusStackValues(settings: Omit<ChartInstall, "chart">, scope: MonitoringScope): HelmValues {
+  // Another stack's release, or a platform team's, may share the cluster: this release's operator
+  // runs only the Prometheus and Alertmanager in its own namespace (two operators would fight over
+  // each other's), and its Prometheus reads monitors and rules from its own and the app's namespace.
+  const watched = namespacesNamed([scope.appNamespace, scope.namespace]);
+  const ownInstances = [scope.namespace];
   const ours = {
     // Every image template of the chart and of its subcharts puts global.imageRegistry in place of
     // the image's own registry and keeps its repository path and tag (read in 88.5.3's templates and
@@ -36,15 +52,24 @@ export function kubePrometheusStackValues(settings: Omit<MonitoringSettings, "na
     // cannot pull, so there the release would hang; and without those Jobs the webhook rejects every
     // rule (failurePolicy Fail, no CA). Off together with the operator's TLS, which exists to serve
     // it. The rules are then checked before deploy instead (npm run test:rules).
-    ...(settings.admissionWebhooks ? {} : { prometheusOperator: { admissionWebhooks: { enabled: false }, tls: { enabled: false } } }),
+    prometheusOperator: {
+      prometheusInstanceNamespaces: ownInstances,
+      alertmanagerInstanceNamespaces: ownInstances,
+      thanosRulerInstanceNamespaces: ownInstances,
+      ...(settings.admissionWebhooks ? {} : { admissionWebhooks: { enabled: false }, tls: { enabled: false } }),
+    },
     prometheus: {
       prometheusSpec: {
-        // false: select every ServiceMonitor, PodMonitor, Probe and rule in every namespace, not
-        // only those labelled `release: <this release>`; ours live in the app's namespace.
+        // false: select every ServiceMonitor, PodMonitor, Probe and rule in the watched namespaces,
+        // not only those labelled `release: <this release>`.
         serviceMonitorSelectorNilUsesHelmValues: false,
         podMonitorSelectorNilUsesHelmValues: false,
         probeSelectorNilUsesHelmValues: false,
         ruleSelectorNilUsesHelmValues: false,
+        serviceMonitorNamespaceSelector: watched,
+        podMonitorNamespaceSelector: watched,
+        probeNamespaceSelector: watched,
+        ruleNamespaceSelector: watched,
       },
     },
     // Without the chart's Grafana, the chart's own dashboard and data source ConfigMaps go too

@@ -5,6 +5,14 @@ import { expect } from "chai";
 import { declaredResource, type Manifest, type ProgramRun, runProgram } from "../support/pulumi-mocks";
 import { resourceType } from "../support/resource-types";
 
+const watched = { matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "In", values: ["hitcounter-dev", "hitcounter-dev-monitoring"] }] };
+const watchedNamespaces = {
+  serviceMonitorNamespaceSelector: watched,
+  podMonitorNamespaceSelector: watched,
+  probeNamespaceSelector: watched,
+  ruleNamespaceSelector: watched,
+};
+
 function releaseValues(run: ProgramRun): Manifest {
   return declaredResource(run, resourceType.release, "kube-prometheus-stack").values;
 }
@@ -22,8 +30,8 @@ describe("the chart's Grafana (grafanaEnabled)", () => {
     expect(releaseValues(run).grafana).to.deep.equal({ enabled: false });
     expect(run.resources.filter((r) => r.name === "grafana-admin"), "no admin Secret or password").to.deep.equal([]);
     const dashboard = declaredResource(run, resourceType.configMap, "hit-counter-dashboard");
-    expect(dashboard.metadata).to.deep.include({ namespace: "monitoring", labels: { grafana_dashboard: "1" } });
-    const none = "none: grafanaEnabled is false; ConfigMap monitoring/hit-counter-dashboard (label grafana_dashboard=1) holds the dashboard for a Grafana of your own";
+    expect(dashboard.metadata).to.deep.include({ namespace: "hitcounter-dev-monitoring", labels: { grafana_dashboard: "1" } });
+    const none = "none: grafanaEnabled is false; ConfigMap hitcounter-dev-monitoring/hit-counter-dashboard (label grafana_dashboard=1) holds the dashboard for a Grafana of your own";
     expect(run.outputs).to.deep.include({ grafanaPortForward: none, grafanaAdminPasswordCommand: none });
   });
 });
@@ -48,6 +56,7 @@ describe("extra chart values (monitoringChartValues)", () => {
       podMonitorSelectorNilUsesHelmValues: false,
       probeSelectorNilUsesHelmValues: false,
       ruleSelectorNilUsesHelmValues: true,
+      ...watchedNamespaces,
       retention: "30d",
     });
     expect(values.nodeExporter).to.deep.equal({ enabled: true });

@@ -6,6 +6,30 @@ import { resourceType } from "../support/resource-types";
 
 const invalid: { config: Record<string, ConfigValue>; message: string }[] = [
   {
+    config: { kubeContext: "" },
+    message: 'Invalid config hitcounter:kubeContext: expected the kubeconfig context of this stack\'s cluster (one of `kubectl config get-contexts -o name`), got ""',
+  },
+  {
+    config: { protectRedisData: true },
+    message: 'Invalid config hitcounter:protectRedisData: expected false while hitcounter:redisPersistence is false (there is no volume to protect), got "true"',
+  },
+  {
+    config: { monitoringExistingRelease: "platform-kps" },
+    message: 'Invalid config hitcounter:monitoringNamespace: expected the namespace of the release hitcounter:monitoringExistingRelease names (`helm list -A`), got ""',
+  },
+  {
+    config: { monitoringExistingRelease: "platform-kps", monitoringNamespace: "observability", chartPath: "/charts/kps" },
+    message: 'Invalid config hitcounter:chartPath: expected nothing with hitcounter:monitoringExistingRelease: the existing release owns it, got "<set>"',
+  },
+  {
+    config: { namespace: "hitcounter-development-eu" },
+    message: 'Invalid config hitcounter:namespace: expected at most 22 characters with monitoring on: the release is named <namespace>-kps, and the chart truncates its names to 26, got "hitcounter-development-eu"',
+  },
+  {
+    config: { imagePlatform: "amd64" },
+    message: 'Invalid config hitcounter:imagePlatform: expected an os/arch platform such as linux/amd64, or empty for the nodes\' own, got "amd64"',
+  },
+  {
     config: { minReplicas: 3, maxReplicas: 2 },
     message: 'Invalid config hitcounter:maxReplicas: expected an integer >= hitcounter:minReplicas (3), got "2"',
   },

@@ -5,21 +5,34 @@ import { resourceType as k8s } from "../support/resource-types";
 import { forEachStack } from "./stacks";
 
 forEachStack("monitoring: chart, ServiceMonitor, rules, dashboard", (the, expected) => {
-  it("installs kube-prometheus-stack 88.5.3 as a Helm release whose Prometheus selects our ServiceMonitor", () => {
+  it("installs kube-prometheus-stack 88.5.3 as a Helm release named for the stack, in a namespace of its own, keeping 10 revisions", () => {
     const release = declaredResource(the.run, k8s.release, "kube-prometheus-stack");
-    expect(release).to.deep.include({ chart: "kube-prometheus-stack", version: "88.5.3", namespace: "monitoring" });
+    const monitoringNamespace = `${expected.namespace}-monitoring`;
+    expect(release).to.deep.include({ name: `${expected.namespace}-kps`, chart: "kube-prometheus-stack", version: "88.5.3", namespace: monitoringNamespace, maxHistory: 10 });
     expect(release.repositoryOpts).to.deep.equal({ repo: "https://prometheus-community.github.io/helm-charts" });
-    const prometheus = release.values.prometheus.prometheusSpec;
-    // nil selectors that do not fall back to the chart's `release` label select every object in every namespace.
+    expect(declaredResource(the.run, k8s.namespace, monitoringNamespace).metadata.name).to.equal(monitoringNamespace);
+  });
+
+  it("shares a cluster: its operator runs only its own Prometheus and Alertmanager, which read monitors and rules from its own and the app's namespace only", () => {
+    const values = declaredResource(the.run, k8s.release, "kube-prometheus-stack").values;
+    const own = [`${expected.namespace}-monitoring`];
+    expect(values.prometheusOperator).to.deep.equal({ prometheusInstanceNamespaces: own, alertmanagerInstanceNamespaces: own, thanosRulerInstanceNamespaces: own });
+    const prometheus = values.prometheus.prometheusSpec;
+    // nil selectors that do not fall back to the chart's `release` label select every object in the watched namespaces.
     expect(prometheus.serviceMonitorSelectorNilUsesHelmValues).to.equal(false);
     expect(prometheus.ruleSelectorNilUsesHelmValues).to.equal(false);
-    expect(prometheus).not.to.have.any.keys("serviceMonitorSelector", "serviceMonitorNamespaceSelector", "ruleSelector");
-    expect(release.values.grafana.admin).to.deep.equal({ existingSecret: "grafana-admin", userKey: "admin-user", passwordKey: "admin-password" });
+    expect(prometheus).not.to.have.any.keys("serviceMonitorSelector", "ruleSelector");
+    const watched = { matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "In", values: [expected.namespace, own[0]] }] };
+    for (const selector of ["serviceMonitorNamespaceSelector", "podMonitorNamespaceSelector", "probeNamespaceSelector", "ruleNamespaceSelector"]) {
+      expect(prometheus[selector], selector).to.deep.equal(watched);
+    }
+    expect(values.grafana.admin).to.deep.equal({ existingSecret: "grafana-admin", userKey: "admin-user", passwordKey: "admin-password" });
   });
 
   it("keeps the chart's admission webhook and image registries, and sends alerts nowhere but Alertmanager's UI until a receiver is set", () => {
     const release = declaredResource(the.run, k8s.release, "kube-prometheus-stack");
-    expect(release.values).not.to.have.any.keys("prometheusOperator", "alertmanager", "global");
+    expect(release.values).not.to.have.any.keys("alertmanager", "global");
+    expect(release.values.prometheusOperator).not.to.have.any.keys("admissionWebhooks", "tls");
   });
 
   it(`${expected.controlPlaneScraped ? "scrapes" : "leaves out"} the control plane's components, their default rules included (monitoringControlPlane)`, () => {
@@ -56,7 +69,7 @@ forEachStack("monitoring: chart, ServiceMonitor, rules, dashboard", (the, expect
 
   it("ships a Grafana dashboard the sidecar loads, with the panels of the issue", () => {
     const dashboard = declaredResource(the.run, k8s.configMap, "hit-counter-dashboard");
-    expect(dashboard.metadata).to.deep.include({ namespace: "monitoring", labels: { grafana_dashboard: "1" } });
+    expect(dashboard.metadata).to.deep.include({ namespace: `${expected.namespace}-monitoring`, labels: { grafana_dashboard: "1" } });
     const panels = JSON.parse(dashboard.data["hit-counter.json"]).panels;
     expect(panels.map((p: Manifest) => p.title)).to.deep.equal([
       "Request rate by status",

@@ -87,6 +87,6 @@ forEachStack("the program: namespaces, workloads, images and outputs", (the, exp
 
   it("prints how to reach the app and Grafana", () => {
     expect(the.run.outputs.appPortForward).to.equal(`kubectl -n ${expected.namespace} port-forward svc/hit-counter 8080:80`);
-    expect(the.run.outputs.grafanaPortForward).to.equal("kubectl -n monitoring port-forward svc/kube-prometheus-stack-grafana 3000:80");
+    expect(the.run.outputs.grafanaPortForward).to.equal(`kubectl -n ${expected.namespace}-monitoring port-forward svc/${expected.namespace}-kps-grafana 3000:80`);
   });
 });

@@ -7,6 +7,7 @@ import yaml from "js-yaml";
 import { projectRoot } from "./paths";
 // The program declares nothing when imported, only when deployHitCounter() runs, so importing it
 // before the mocks are set is safe; each run sets fresh mocks and config, then calls it.
+import type { ClusterFacts, InspectCluster } from "../../components/cluster";
 import { deployHitCounter, type StackOutputs } from "../../components/program";
 
 const project = "hitcounter";
@@ -16,10 +17,16 @@ export interface DeclaredResource {
   type: string;
   name: string;
   inputs: Record<string, unknown>;
+  /** The provider reference (urn::id) the resource is managed by; undefined for components. */
+  provider?: string;
 }
 
 export interface ProgramRun {
   resources: DeclaredResource[];
+  /** The kubeconfig contexts the program inspected. */
+  contexts: string[];
+  /** What it logged at warning level. */
+  warnings: string[];
   outputs: Record<keyof StackOutputs, unknown>;
 }
 
@@ -47,25 +54,38 @@ export interface RunOptions {
   config?: Record<string, ConfigValue>;
   /** Keys among them that are secrets (`pulumi config set --secret`). */
   secretKeys?: string[];
+  /** What the cluster offers; by default a cluster with everything the stacks need. */
+  cluster?: ClusterFacts;
+  /** Replaces the inspection itself, e.g. to fail as a missing context does. */
+  inspect?: InspectCluster;
 }
+
+/** A cluster like minikube's or a cloud's with its add-ons: metrics-server, a default StorageClass, amd64 nodes. */
+export const completeCluster: ClusterFacts = {
+  servesMetrics: true,
+  storageClasses: [{ name: "standard", isDefault: true }],
+  nodePlatforms: ["linux/amd64"],
+};
 
 /** Runs the program for `stack` (Pulumi.<stack>.yaml over Pulumi.yaml's defaults) under mocks. */
 export async function runProgram(stack: string, options: RunOptions = {}): Promise<ProgramRun> {
   const resources: DeclaredResource[] = [];
-  const declared = await evaluate(stack, options, resources);
+  const contexts: string[] = [];
+  const warnings: string[] = [];
+  const declared = await evaluate(stack, options, { resources, contexts, warnings });
   const outputs = Object.fromEntries(
     await Promise.all(Object.entries(declared).map(async ([key, output]) => [key, await promiseOf(output as pulumi.Output<unknown>)])),
   ) as ProgramRun["outputs"];
   // Registrations still in flight (resources no output depends on) finish before we look.
   await pulumi.runtime.disconnect();
-  return { resources, outputs };
+  return { resources, contexts, warnings, outputs };
 }
 
 /** Runs the program expecting it to refuse the config: its message, and how many resources it declared. */
 export async function rejectedConfig(stack: string, options: RunOptions): Promise<{ message: string; declared: number }> {
   const resources: DeclaredResource[] = [];
   try {
-    await evaluate(stack, options, resources);
+    await evaluate(stack, options, { resources, contexts: [], warnings: [] });
   } catch (error) {
     return { message: (error as Error).message, declared: resources.length };
   }
@@ -73,11 +93,12 @@ export async function rejectedConfig(stack: string, options: RunOptions): Promis
   throw new Error(`the program accepted ${JSON.stringify(options.config)}`);
 }
 
-async function evaluate(stack: string, options: RunOptions, resources: DeclaredResource[]): Promise<StackOutputs> {
+async function evaluate(stack: string, options: RunOptions, seen: Pick<ProgramRun, "resources" | "contexts" | "warnings">): Promise<StackOutputs> {
+  const { resources } = seen;
   await pulumi.runtime.setMocks(
     {
       newResource(args: pulumi.runtime.MockResourceArgs) {
-        resources.push({ type: args.type, name: args.name, inputs: args.inputs });
+        resources.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider });
         return { id: `${args.name}-id`, state: { ...unwrapSecrets(args.inputs), ...providerOutputs(args) } };
       },
       call(args: pulumi.runtime.MockCallArgs) {
@@ -92,7 +113,18 @@ async function evaluate(stack: string, options: RunOptions, resources: DeclaredR
     Object.fromEntries(Object.entries(values).map(([key, value]) => [`${project}:${key}`, typeof value === "string" ? value : JSON.stringify(value)])),
     (options.secretKeys ?? []).map((key) => `${project}:${key}`),
   );
-  return deployHitCounter();
+  const warn = pulumi.log.warn;
+  pulumi.log.warn = async (message: string) => {
+    seen.warnings.push(message);
+  };
+  try {
+    return await deployHitCounter(async (context) => {
+      seen.contexts.push(context);
+      return options.inspect ? options.inspect(context) : (options.cluster ?? completeCluster);
+    });
+  } finally {
+    pulumi.log.warn = warn;
+  }
 }
 
 // Manifests are free-form JSON to the assertions that walk them.
