@@ -22,6 +22,7 @@ registry_dir=$state/registry
 registry_pid=$state/registry.pid
 fake_node_annotation=kwok.x-k8s.io/node=fake
 chart_source=$PWD/../shared/thirdparty/charts/kube-prometheus-stack
+chart_previous_source=$PWD/../shared/thirdparty/charts/kube-prometheus-stack-87.21.0
 chart_repo_dir=$state/chart-repository
 chart_repo_pid=$state/chart-repository.pid
 # kwokctl keeps its clusters here instead of ~/.kwok; it must never pick the docker runtime,
@@ -76,31 +77,37 @@ EOF
 # is the chart directory as `helm package` lays it out (one top-level directory named after the
 # chart, .helmignore'd files left out).
 package_chart() {
-  local name version package
-  [ -f "$chart_source/Chart.yaml" ] || { echo "missing $chart_source: the vendored chart (../shared/thirdparty)" >&2; exit 1; }
-  name=$(sed -n 's/^name: *//p' "$chart_source/Chart.yaml")
-  version=$(sed -n 's/^version: *//p' "$chart_source/Chart.yaml")
+  local source=$1 name version package
+  [ -f "$source/Chart.yaml" ] || { echo "missing $source: the vendored chart (../shared/thirdparty)" >&2; exit 1; }
+  name=$(sed -n 's/^name: *//p' "$source/Chart.yaml")
+  version=$(sed -n 's/^version: *//p' "$source/Chart.yaml")
   package=$name-$version.tgz
+  grep -v -e '^#' -e '^$' "$source/.helmignore" | sed 's#/$##' >"$state/chart.helmignore"
+  tar -czf "$chart_repo_dir/$package" -C "$(dirname "$source")" --owner=0 --group=0 --mode=u+w \
+    --exclude-from="$state/chart.helmignore" --transform "s#^$(basename "$source")#$name#" "$(basename "$source")"
+  # The entry is the chart's own metadata plus urls, digest and created, as `helm repo index` writes it.
+  sed -e '1s/^/  - /' -e '2,$s/^/    /' "$source/Chart.yaml"
+  echo "    urls: [$package]"
+  echo "    digest: $(sha256sum "$chart_repo_dir/$package" | cut -d' ' -f1)"
+  echo "    created: \"$(date -u -r "$source/Chart.yaml" +%Y-%m-%dT%H:%M:%SZ)\""
+}
+
+# The pinned chart, and the last release of the previous major for upgrade tests, newest first.
+package_charts() {
   rm -rf "$chart_repo_dir" && mkdir -p "$chart_repo_dir"
-  grep -v -e '^#' -e '^$' "$chart_source/.helmignore" | sed 's#/$##' >"$state/chart.helmignore"
-  tar -czf "$chart_repo_dir/$package" -C "$(dirname "$chart_source")" --owner=0 --group=0 --mode=u+w \
-    --exclude-from="$state/chart.helmignore" --transform "s#^$(basename "$chart_source")#$name#" "$(basename "$chart_source")"
   {
     echo "apiVersion: v1"
     echo "entries:"
-    echo "  $name:"
-    # The entry is the chart's own metadata plus urls, digest and created, as `helm repo index` writes it.
-    sed -e '1s/^/  - /' -e '2,$s/^/    /' "$chart_source/Chart.yaml"
-    echo "    urls: [$package]"
-    echo "    digest: $(sha256sum "$chart_repo_dir/$package" | cut -d' ' -f1)"
-    echo "    created: \"$(date -u -r "$chart_source/Chart.yaml" +%Y-%m-%dT%H:%M:%SZ)\""
+    echo "  kube-prometheus-stack:"
+    package_chart "$chart_source"
+    package_chart "$chart_previous_source"
     echo "generated: \"$(date -u +%Y-%m-%dT%H:%M:%SZ)\""
   } >"$chart_repo_dir/index.yaml"
 }
 
 chart_repository_up() {
   alive "$chart_repo_pid" "busybox httpd" && return 0
-  package_chart
+  package_charts
   serve "chart repository" "$chart_repo_pid" "busybox httpd" "http://$CHART_REPOSITORY_ADDR/index.yaml" \
     "$state/chart-repository.log" busybox httpd -f -p "$CHART_REPOSITORY_ADDR" -h "$chart_repo_dir"
 }

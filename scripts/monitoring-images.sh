@@ -8,7 +8,8 @@
 # the host's local additions), zoneinfo (tzdata), /etc/passwd and /etc/group (root, nobody 65534,
 # nonroot 65532), nsswitch.conf and /tmp. No shell: like the distroless images, not like busybox.
 # Not built: node-exporter (the program turns it off), Grafana and its sidecars (not buildable here),
-# and what the chart leaves off by default (the admission-webhook Deployment, Thanos, the CRD upgrade Job).
+# and what the chart leaves off by default (the admission-webhook Deployment, Thanos). The CRD upgrade
+# Job's busybox is Debian's, with its libraries; its kubectl is the toolchain's.
 # The chart asks for certgen 1.8.7; ours is KUBE_WEBHOOK_CERTGEN_VERSION, tagged as the chart spells
 # tags (no "v"): a release sets prometheusOperator.admissionWebhooks.patch.image.tag to it.
 # Called by `scripts/cluster.sh up` once dockerd and the registry answer. A warm run takes seconds: an
@@ -31,6 +32,8 @@ images=(
   "alertmanager prometheus/alertmanager:$ALERTMANAGER_VERSION"
   "kube-state-metrics kube-state-metrics/kube-state-metrics:$KUBE_STATE_METRICS_VERSION"
   "kube-webhook-certgen jkroepke/kube-webhook-certgen:${KUBE_WEBHOOK_CERTGEN_VERSION#v}"
+  "busybox busybox:$BUSYBOX_VERSION"
+  "kubectl kubectl:$KUBE_VERSION"
 )
 
 list() {
@@ -117,17 +120,44 @@ stage() {
         echo 'COPY kube-webhook-certgen /kube-webhook-certgen'
         echo 'USER 65534:65534'
         echo 'ENTRYPOINT ["/kube-webhook-certgen"]' ;;
+      busybox)
+        # The CRD upgrade Job's init container runs `sh -c "bzcat ..."`: Debian's busybox (dynamically
+        # linked) with its libraries where the loader looks for them.
+        echo 'COPY busybox /bin/busybox'
+        local lib
+        for lib in $(busybox_libraries); do echo "COPY $(basename "$lib") $(dirname "$lib")/"; done
+        echo 'RUN ["/bin/busybox", "--install", "-s", "/bin"]'
+        echo 'ENV PATH=/bin'
+        echo 'USER 65534:65534'
+        echo 'CMD ["sh"]' ;;
+      kubectl)
+        # The Job runs `kubectl apply --server-side`; kubectl keeps its discovery cache under $HOME.
+        echo 'COPY kubectl /bin/kubectl'
+        echo 'ENV PATH=/bin HOME=/tmp'
+        echo 'USER 65532:65532'
+        echo 'ENTRYPOINT ["/bin/kubectl"]' ;;
     esac
   } >"$dir/Dockerfile"
 }
 
+# The shared libraries the host's busybox loads, by their real paths.
+busybox_libraries() {
+  ldd /usr/bin/busybox | grep -o '/[^ ]*' | sort -u
+}
+
 # The toolchain's binaries image NAME holds, by path; a missing one fails naming scripts/tools.sh.
+# busybox is the host's (Debian's package).
 binaries() {
   local bin
   case $1 in
     prometheus) set -- prometheus promtool ;;
     alertmanager) set -- alertmanager amtool ;;
     prometheus-operator) set -- operator ;;
+    busybox)
+      [ -x /usr/bin/busybox ] || { echo "missing /usr/bin/busybox: run scripts/install-system-deps.sh" >&2; exit 1; }
+      echo /usr/bin/busybox
+      busybox_libraries
+      return ;;
   esac
   for bin in "$@"; do tool "$bin"; done
 }
@@ -186,7 +216,7 @@ push() {
     sum=$(inputs "$work/$name" $bins | sha256sum | cut -d' ' -f1)
     if [ "$(docker image inspect -f '{{index .Config.Labels "hitcounter.inputs"}}' "$ref" 2>/dev/null)" != "$sum" ]; then
       # shellcheck disable=SC2086
-      cp -p $bins "$work/$name/"
+      cp -pL $bins "$work/$name/"
       build "$ref" "$work/$name" --label "hitcounter.inputs=$sum"
     fi
     digest=$(pushed_digest "$ref")

@@ -21,8 +21,12 @@ const withoutControlPlane = {
   },
 };
 
-/** Where one stack's monitoring lives: the release's namespace and the app's it watches. */
+/** docker.io/library/busybox's tag for the CRD upgrade Job (the chart's default is "latest"). */
+export const crdUpgradeBusyboxTag = "1.37.0";
+
+/** Where one stack's monitoring lives: its release, the release's namespace and the app's it watches. */
 export interface MonitoringScope {
+  release: string;
   namespace: string;
   appNamespace: string;
 }
@@ -43,6 +47,14 @@ export function kubePrometheusStackValues(settings: Omit<ChartInstall, "chart">,
   const watched = namespacesNamed([scope.appNamespace, scope.namespace]);
   const ownInstances = [scope.namespace];
   const ours = {
+    // The chart names its objects <release>-kube-prometheus-stack cut to 26 characters; the release's
+    // own name reads better (<release>-operator) and is as unique (components/config.ts).
+    fullnameOverride: scope.release,
+    // Helm installs a chart's crds/ once and never upgrades them, so a new chart version would run its
+    // operator against the old CRDs. The chart's own hook Job applies the CRDs of the version being
+    // installed or upgraded to (server-side, taking them over from Helm) before anything else; with
+    // global.imageRegistry its busybox and kubectl images come from the mirror too.
+    crds: { upgradeJob: { enabled: true, forceConflicts: true, image: { busybox: { tag: crdUpgradeBusyboxTag } } } },
     // Every image template of the chart and of its subcharts puts global.imageRegistry in place of
     // the image's own registry and keeps its repository path and tag (read in 88.5.3's templates and
     // checked by rendering them), so no per-image registry is needed.

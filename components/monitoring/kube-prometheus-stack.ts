@@ -62,7 +62,7 @@ export class KubePrometheusStack extends pulumi.ComponentResource {
         name: args.release,
         namespace: this.namespace,
         ...chart,
-        values: pulumi.output(args.appNamespace).apply((appNamespace) => kubePrometheusStackValues(install, { namespace: args.namespace, appNamespace })),
+        values: pulumi.output(args.appNamespace).apply((appNamespace) => kubePrometheusStackValues(install, { release: args.release, namespace: args.namespace, appNamespace })),
         timeout: 600,
         maxHistory,
       },

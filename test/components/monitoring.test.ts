@@ -11,6 +11,8 @@ forEachStack("monitoring: chart, ServiceMonitor, rules, dashboard", (the, expect
     expect(release).to.deep.include({ name: `${expected.namespace}-kps`, chart: "kube-prometheus-stack", version: "88.5.3", namespace: monitoringNamespace, maxHistory: 10 });
     expect(release.repositoryOpts).to.deep.equal({ repo: "https://prometheus-community.github.io/helm-charts" });
     expect(declaredResource(the.run, k8s.namespace, monitoringNamespace).metadata.name).to.equal(monitoringNamespace);
+    // Its objects are named <release>-operator, <release>-prometheus, ..., whatever the chart's own truncation.
+    expect(release.values.fullnameOverride).to.equal(`${expected.namespace}-kps`);
   });
 
   it("shares a cluster: its operator runs only its own Prometheus and Alertmanager, which read monitors and rules from its own and the app's namespace only", () => {
@@ -27,6 +29,11 @@ forEachStack("monitoring: chart, ServiceMonitor, rules, dashboard", (the, expect
       expect(prometheus[selector], selector).to.deep.equal(watched);
     }
     expect(values.grafana.admin).to.deep.equal({ existingSecret: "grafana-admin", userKey: "admin-user", passwordKey: "admin-password" });
+  });
+
+  it("upgrades the CRDs with the chart: its own hook Job applies the new version's CRDs before the upgrade, busybox pinned", () => {
+    const values = declaredResource(the.run, k8s.release, "kube-prometheus-stack").values;
+    expect(values.crds).to.deep.equal({ upgradeJob: { enabled: true, forceConflicts: true, image: { busybox: { tag: "1.37.0" } } } });
   });
 
   it("keeps the chart's admission webhook and image registries, and sends alerts nowhere but Alertmanager's UI until a receiver is set", () => {

@@ -69,6 +69,11 @@ describe("end to end: `pulumi up` of the dev stack with the real CLI, as a user 
     await cli.run("login", `file://${project.state}`);
     expect((await cli.run("whoami", "--verbose")).stdout).to.include(`file://${project.state}`);
     await cli.run("stack", "init", "dev");
+    // Pulumi.dev.yaml names minikube's context, which this kubeconfig lacks: nothing is deployed to
+    // the kubeconfig's current context instead.
+    const wrongCluster = await cli.run("preview").then(() => "", (error: Error) => error.message);
+    expect(wrongCluster).to.include(`Invalid config hitcounter:kubeContext: expected a context of your kubeconfig (${cluster.context}), got "minikube"`);
+    await cli.run("config", "set", "kubeContext", cluster.context);
     // The laptop's registry is the local one; the base images are the offline stand-ins.
     await cli.useLocalBuild(cluster.registry);
     await cli.run("config", "set", "registryUsername", "e2e");
@@ -86,6 +91,7 @@ describe("end to end: `pulumi up` of the dev stack with the real CLI, as a user 
     const preview = await cli.json<Preview>("preview");
     timings.push(["pulumi preview (cold)", (performance.now() - started) / 1000]);
     expect(changes(preview)).to.include.members([
+      "create pulumi:providers:kubernetes cluster",
       "create hitcounter:index:CounterImage hit-counter",
       "create docker:index/image:Image hit-counter",
       `create kubernetes:core/v1:Namespace ${namespace}`,
@@ -167,6 +173,14 @@ describe("end to end: `pulumi up` of the dev stack with the real CLI, as a user 
   it("previews the prod stack file against the local cluster as a clean plan", async function () {
     await cli.run("stack", "init", "prod");
     await cli.run("config", "set", "--secret", "registryPassword", registryPassword);
+    const wrongCluster = await cli.run("preview").then(() => "", (error: Error) => error.message);
+    expect(wrongCluster).to.include(`Invalid config hitcounter:kubeContext: expected a context of your kubeconfig (${cluster.context}), got "prod"`);
+    await cli.run("config", "set", "kubeContext", cluster.context);
+    // A cluster without a StorageClass: the persistent Redis would stay Pending, so preview stops.
+    const noStorage = await cli.run("preview").then(() => "", (error: Error) => error.message);
+    expect(noStorage).to.include('Invalid config hitcounter:redisStorageClass: expected a StorageClass (none) because the cluster has no default one');
+    await cli.run("config", "set", "redisPersistence", "false");
+    await cli.run("config", "set", "protectRedisData", "false");
     // Off: the vendored kube-prometheus-stack lacks its dependency charts, and Helm refuses a chart
     // whose charts/ misses one (README, "What it does not cover"). Nothing here reaches the internet.
     await cli.run("config", "set", "monitoringEnabled", "false");
@@ -174,7 +188,7 @@ describe("end to end: `pulumi up` of the dev stack with the real CLI, as a user 
     expect(planned).to.include.members([
       "create kubernetes:core/v1:Namespace hitcounter",
       "create docker:index/image:Image hit-counter",
-      "create kubernetes:apps/v1:StatefulSet redis",
+      "create kubernetes:core/v1:Secret registry-pull",
       "create kubernetes:apps/v1:Deployment hit-counter",
       "create kubernetes:core/v1:Service hit-counter",
       "create kubernetes:policy/v1:PodDisruptionBudget hit-counter",

@@ -7,19 +7,18 @@
 // chart made of our values, and test/real runs the same chart's pods for real. Each `it` is one step, in order: the suite
 // stops at the first failure (--bail), since later steps stand on earlier ones.
 import * as path from "node:path";
-import { execFileSync } from "node:child_process";
 import { PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import type { EngineEvent, OpType, Stack } from "@pulumi/pulumi/automation";
 import { expect } from "chai";
 import { HpaWatcher, type HpaSnapshot } from "../../stress/cluster/hpa-watch";
 import { eventually, LocalCluster } from "../support/local-cluster";
-import { projectRoot } from "../support/paths";
 import { pinnedVersions } from "../support/versions";
 import { E2eProject, type StackConfig } from "../support/workspace";
 
 const namespace = "hitcounter-e2e";
 const monitoringNamespace = "monitoring-e2e";
-const release = "kube-prometheus-stack";
+// The stack's release is named for its namespace (components/config.ts).
+const release = `${namespace}-kps`;
 const backendSelector = "app.kubernetes.io/name=hit-counter,app.kubernetes.io/component=backend";
 const kwokCpuUsage = "kwok.x-k8s.io/usage-cpu";
 
@@ -38,9 +37,8 @@ function planRecorder() {
   return { steps, onEvent, changed };
 }
 
-function sh(script: string, ...args: string[]): string {
-  return execFileSync(path.join(projectRoot, "scripts", script), args, { encoding: "utf8", maxBuffer: 16 * 1024 * 1024 });
-}
+type Selector = { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values: string[] }[] };
+
 
 describe("end to end: the dev-like stack on a local cluster", function () {
   this.timeout(900_000);
@@ -49,20 +47,13 @@ describe("end to end: the dev-like stack on a local cluster", function () {
   let stack: Stack;
   let config: StackConfig;
 
-  /** Builds the copy's service/ with the real dockerd, pushes it, and returns repository@digest. */
-  async function publishServiceImage(): Promise<string> {
-    const tagged = `${cluster.registry}/hit-counter:e2e`;
-    sh("build-service-image.sh", tagged, path.join(project.dir, "service"));
-    execFileSync("docker", ["push", "--quiet", tagged], { encoding: "utf8" });
-    return `${cluster.registry}/hit-counter@${await cluster.registryDigest("hit-counter", "e2e")}`;
-  }
-
   before(async function () {
     cluster = new LocalCluster();
     project = E2eProject.create(cluster.kubeconfig);
     config = {
+      kubeContext: cluster.context,
       namespace,
-      image: await publishServiceImage(),
+      image: await cluster.publishService(path.join(project.dir, "service"), "e2e"),
       serviceType: "NodePort",
       minReplicas: 1,
       maxReplicas: 4,
@@ -100,6 +91,7 @@ describe("end to end: the dev-like stack on a local cluster", function () {
       "kubernetes:core/v1:Service hit-counter",
       "kubernetes:autoscaling/v2:HorizontalPodAutoscaler hit-counter",
       "kubernetes:helm.sh/v3:Release kube-prometheus-stack",
+      "pulumi:providers:kubernetes cluster",
       "kubernetes:monitoring.coreos.com/v1:ServiceMonitor hit-counter",
       "kubernetes:monitoring.coreos.com/v1:PrometheusRule hit-counter",
       "kubernetes:core/v1:ConfigMap hit-counter-dashboard",
@@ -201,7 +193,6 @@ describe("end to end: the dev-like stack on a local cluster", function () {
 
     const custom = async <T>(plural: string, name: string, ns = monitoringNamespace) =>
       (await cluster.custom.getNamespacedCustomObject({ group: "monitoring.coreos.com", version: "v1", namespace: ns, plural, name })) as T;
-    type Selector = { matchLabels?: Record<string, string>; matchExpressions?: unknown[] };
     const prometheus = await custom<{ spec: Record<string, Selector | string> }>("prometheuses", `${release}-prometheus`);
     const alertmanager = await custom<{ spec: { image: string; secrets?: string[] } }>("alertmanagers", `${release}-alertmanager`);
     expect(prometheus.spec.image).to.equal(`${cluster.registry}/prometheus/prometheus:${pinnedVersions().PROMETHEUS_VERSION}-distroless`);
@@ -319,10 +310,11 @@ describe("end to end: the dev-like stack on a local cluster", function () {
     expect(await cluster.namespaceExists(namespace)).to.equal(false);
   });
 
-  /** Whether a label selector (a missing one selects nothing, an empty one everything) selects these labels. */
-  function selects(selector: { matchLabels?: Record<string, string>; matchExpressions?: unknown[] } | undefined, labels: Record<string, string>): boolean {
-    if (!selector || selector.matchExpressions?.length) return false;
-    return Object.entries(selector.matchLabels ?? {}).every(([key, value]) => labels[key] === value);
+  /** Whether a label selector (a missing one selects nothing, an empty one everything) selects these labels; of expressions, `In` only. */
+  function selects(selector: Selector | undefined, labels: Record<string, string>): boolean {
+    if (!selector) return false;
+    const expressionsHold = (selector.matchExpressions ?? []).every((e) => e.operator === "In" && e.values.includes(labels[e.key]));
+    return expressionsHold && Object.entries(selector.matchLabels ?? {}).every(([key, value]) => labels[key] === value);
   }
 
   /** Sets (or with null removes) the CPU use kwok simulates for each backend pod, which metrics-server reports. */

@@ -17,6 +17,8 @@ function clusterEnv(): Record<string, string> {
 
 export class LocalCluster {
   readonly kubeconfig: string;
+  /** The kubeconfig's context of the cluster, which each stack names as its kubeContext. */
+  readonly context: string;
   readonly registry: string;
   readonly chartRepository: string;
   readonly core: k8s.CoreV1Api;
@@ -28,6 +30,7 @@ export class LocalCluster {
   readonly admissionRegistration: k8s.AdmissionregistrationV1Api;
   readonly apiExtensions: k8s.ApiextensionsV1Api;
   readonly rbac: k8s.RbacAuthorizationV1Api;
+  readonly storage: k8s.StorageV1Api;
 
   constructor() {
     const env = clusterEnv();
@@ -39,6 +42,7 @@ export class LocalCluster {
     this.chartRepository = env.CHART_REPOSITORY;
     const config = new k8s.KubeConfig();
     config.loadFromFile(this.kubeconfig);
+    this.context = config.getCurrentContext();
     this.core = config.makeApiClient(k8s.CoreV1Api);
     this.apps = config.makeApiClient(k8s.AppsV1Api);
     this.autoscaling = config.makeApiClient(k8s.AutoscalingV2Api);
@@ -48,6 +52,7 @@ export class LocalCluster {
     this.admissionRegistration = config.makeApiClient(k8s.AdmissionregistrationV1Api);
     this.apiExtensions = config.makeApiClient(k8s.ApiextensionsV1Api);
     this.rbac = config.makeApiClient(k8s.RbacAuthorizationV1Api);
+    this.storage = config.makeApiClient(k8s.StorageV1Api);
   }
 
   async namespaceExists(name: string): Promise<boolean> {
@@ -73,6 +78,14 @@ export class LocalCluster {
     execFileSync("docker", ["tag", image, target]);
     execFileSync("docker", ["push", "-q", target], { stdio: "ignore" });
     return `${this.registry}/${repository}@${await this.registryDigest(repository, tag)}`;
+  }
+
+  /** Builds `serviceDir` with the real dockerd, pushes it as hit-counter:<tag>, and returns repository@digest. */
+  async publishService(serviceDir: string, tag: string): Promise<string> {
+    const tagged = `${this.registry}/hit-counter:${tag}`;
+    execFileSync(path.join(projectRoot, "scripts", "build-service-image.sh"), [tagged, serviceDir], { stdio: "ignore" });
+    execFileSync("docker", ["push", "--quiet", tagged], { stdio: "ignore" });
+    return `${this.registry}/hit-counter@${await this.registryDigest("hit-counter", tag)}`;
   }
 
   /** The digest the registry serves for repository:tag, as `docker push` reported it. */

@@ -63,7 +63,11 @@ export class E2eProject {
     const program = (await import(path.join(this.dir, "components", "program.ts"))) as typeof import("../../components/program");
     const workspace = await LocalWorkspace.create({
       workDir: this.dir,
-      program: async () => program.deployHitCounter(),
+      // The inline program runs in this process: it finds the cluster's context where the CLI's plugins do.
+      program: async () => {
+        process.env.KUBECONFIG = this.kubeconfig;
+        return program.deployHitCounter();
+      },
       pulumiCommand: await PulumiCommand.get({ root: path.dirname(toolsBin) }),
       envVars: { ...this.env(), PULUMI_BACKEND_URL: `file://${this.state}` },
     });
