@@ -20,6 +20,8 @@ nodes=2
 kubeconfig=$state/kubeconfig
 registry_dir=$state/registry
 registry_pid=$state/registry.pid
+private_registry_dir=$state/private-registry
+private_registry_pid=$state/private-registry.pid
 fake_node_annotation=kwok.x-k8s.io/node=fake
 chart_source=$PWD/../shared/thirdparty/charts/kube-prometheus-stack
 chart_previous_source=$PWD/../shared/thirdparty/charts/kube-prometheus-stack-87.21.0
@@ -70,6 +72,31 @@ http:
 EOF
   serve registry "$registry_pid" docker-registry "http://$REGISTRY_ADDR/v2/" "$registry_dir/registry.log" \
     docker-registry serve "$registry_dir/config.yml"
+}
+
+# A second registry that answers 401 without a login, as a cloud's private registry does. Its password
+# is made on first start and kept beside it (`cluster.sh env` names the file).
+private_registry_up() {
+  alive "$private_registry_pid" docker-registry && return 0
+  mkdir -p "$private_registry_dir/storage"
+  [ -s "$private_registry_dir/password" ] || head -c 18 /dev/urandom | base64 | tr '+/' '-_' >"$private_registry_dir/password"
+  htpasswd -Bbn "$PRIVATE_REGISTRY_USER" "$(cat "$private_registry_dir/password")" >"$private_registry_dir/htpasswd"
+  cat >"$private_registry_dir/config.yml" <<EOF
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: $private_registry_dir/storage
+http:
+  addr: $PRIVATE_REGISTRY_ADDR
+auth:
+  htpasswd:
+    realm: hitcounter-private
+    path: $private_registry_dir/htpasswd
+EOF
+  serve "private registry" "$private_registry_pid" docker-registry "http://$PRIVATE_REGISTRY_USER:$(cat "$private_registry_dir/password")@$PRIVATE_REGISTRY_ADDR/v2/" \
+    "$private_registry_dir/registry.log" docker-registry serve "$private_registry_dir/config.yml"
 }
 
 # A chart repository as Helm defines one: index.yaml listing each chart version with its metadata,
@@ -228,6 +255,7 @@ up() {
   mkdir -p "$state"
   if [ -x scripts/dockerd.sh ]; then scripts/dockerd.sh; fi
   registry_up
+  private_registry_up
   chart_repository_up
   # The images kube-prometheus-stack runs, under its own repository paths (list: monitoring-images.sh list).
   scripts/monitoring-images.sh >/dev/null
@@ -245,8 +273,9 @@ up() {
 down() {
   cluster_down
   stop_pid_file "$registry_pid" docker-registry
+  stop_pid_file "$private_registry_pid" docker-registry
   stop_pid_file "$chart_repo_pid" "busybox httpd"
-  rm -rf "$registry_dir" "$chart_repo_dir"
+  rm -rf "$registry_dir" "$private_registry_dir" "$chart_repo_dir"
   echo "cluster $name down"
 }
 
@@ -269,6 +298,11 @@ status() {
   else
     echo "registry:   not running"
   fi
+  if alive "$private_registry_pid" docker-registry; then
+    echo "private:    $PRIVATE_REGISTRY_ADDR, user $PRIVATE_REGISTRY_USER (pid $(cat "$private_registry_pid"))"
+  else
+    echo "private:    not running"
+  fi
   if alive "$chart_repo_pid" "busybox httpd"; then
     echo "charts:     http://$CHART_REPOSITORY_ADDR (pid $(cat "$chart_repo_pid"))"
   else
@@ -281,6 +315,7 @@ case "${1:-}" in
   up) up "${2:-}" ;;
   down) down ;;
   status) status ;;
-  env) printf 'export KUBECONFIG=%q\nexport REGISTRY=%q\nexport CHART_REPOSITORY=%q\n' "$kubeconfig" "$REGISTRY_ADDR" "http://$CHART_REPOSITORY_ADDR" ;;
+  env) printf 'export KUBECONFIG=%q\nexport REGISTRY=%q\nexport CHART_REPOSITORY=%q\nexport PRIVATE_REGISTRY=%q\nexport PRIVATE_REGISTRY_USER=%q\nexport PRIVATE_REGISTRY_PASSWORD_FILE=%q\n' \
+    "$kubeconfig" "$REGISTRY_ADDR" "http://$CHART_REPOSITORY_ADDR" "$PRIVATE_REGISTRY_ADDR" "$PRIVATE_REGISTRY_USER" "$private_registry_dir/password" ;;
   *) echo "usage: $0 up|down|status|env" >&2; exit 2 ;;
 esac

@@ -52,8 +52,9 @@ up() {
   echo "app:          $url (left running; \`npm run demo -- --down\` removes it all)"
   # The pods' addresses on the node's bridge, which this host routes to. Alertmanager is built without
   # its web UI (its built assets are not in the Go module): its API answers.
-  echo "prometheus:   http://$(pod_ip monitoring prometheus-kube-prometheus-stack-prometheus-0):9090/ (try the query http_requests_total)"
-  echo "alertmanager: http://$(pod_ip monitoring alertmanager-kube-prometheus-stack-alertmanager-0):9093/api/v2/alerts (API only)"
+  # The stack's release is <namespace>-kps, in <namespace>-monitoring (components/config.ts).
+  echo "prometheus:   http://$(pod_ip "$namespace-monitoring" "prometheus-$namespace-kps-prometheus-0"):9090/ (try the query http_requests_total)"
+  echo "alertmanager: http://$(pod_ip "$namespace-monitoring" "alertmanager-$namespace-kps-alertmanager-0"):9093/api/v2/alerts (API only)"
   echo "kubectl:      KUBECONFIG=$KUBECONFIG kubectl -n $namespace get hpa,pods"
 }
 

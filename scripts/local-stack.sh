@@ -21,7 +21,7 @@ local_stack_require_real_node() {
   kubectl get node hitcounter-node >/dev/null 2>&1 || local_stack_fail "no real node in the local cluster: run \`npm run cluster:up -- --real\` first"
 }
 
-# The settings for this machine: the loopback registry, the offline base image (and the CA npm needs
+# The settings for this machine: the local cluster's kubeconfig context, the loopback registry, the offline base image (and the CA npm needs
 # behind an egress proxy), Redis from Debian by digest, a NodePort on 127.0.0.1, monitoring off
 # (local_stack_monitoring turns it on).
 local_stack_configure() {
@@ -31,6 +31,7 @@ local_stack_configure() {
   docker tag "$redis" "$REGISTRY/redis:bookworm"
   docker push -q "$REGISTRY/redis:bookworm" >/dev/null
   pulumi stack select --create "$stack" --non-interactive >/dev/null
+  pulumi_ config set kubeContext "$(kubectl config current-context)"
   pulumi_ config set namespace "$namespace"
   pulumi_ config set registryServer "$REGISTRY"
   pulumi_ config set serviceType NodePort

@@ -117,10 +117,15 @@ save_host_state() {
 }
 
 write_containerd_config() {
-  mkdir -p "$real/containerd/certs.d/$registry" "$real/run"
-  # Plain HTTP to the loopback registry, and nowhere else.
-  printf 'server = "http://%s"\n\n[host."http://%s"]\n  capabilities = ["pull", "resolve"]\n' "$registry" "$registry" \
-    >"$real/containerd/certs.d/$registry/hosts.toml"
+  local host
+  mkdir -p "$real/run"
+  # Plain HTTP to the loopback registries, and nowhere else; the private one takes the login a pod's
+  # imagePullSecrets hand to the kubelet.
+  for host in "$registry" "$PRIVATE_REGISTRY_ADDR"; do
+    mkdir -p "$real/containerd/certs.d/$host"
+    printf 'server = "http://%s"\n\n[host."http://%s"]\n  capabilities = ["pull", "resolve"]\n' "$host" "$host" \
+      >"$real/containerd/certs.d/$host/hosts.toml"
+  done
   cat >"$real/containerd/config.toml" <<EOF
 version = 2
 root = "$real/containerd/root"

@@ -1,13 +1,25 @@
 // The backend's Grafana dashboard as code, written with Grafana's typed builders (the Foundation
 // SDK, generated from Grafana's dashboard schema), so a misspelt field fails the type check instead
 // of being dropped by Grafana. Its queries come from observed-backend.ts.
+import { createHash } from "node:crypto";
 import { type Dashboard, DashboardBuilder } from "@grafana/grafana-foundation-sdk/dashboard";
 import { DataqueryBuilder } from "@grafana/grafana-foundation-sdk/prometheus";
 import { PanelBuilder as StatPanel } from "@grafana/grafana-foundation-sdk/stat";
 import { PanelBuilder as TimeseriesPanel } from "@grafana/grafana-foundation-sdk/timeseries";
 import { backendQueries, type ObservedBackend } from "./observed-backend";
 
-export const dashboardUid = "hit-counter";
+// Grafana's limit on a dashboard uid.
+const uidLength = 40;
+
+/**
+ * One uid per backend: stacks that share a Grafana each keep their own dashboard. Readable while it
+ * fits; else cut, with a hash of the whole so two long namespaces still differ.
+ */
+export function dashboardUid(namespace: string): string {
+  const uid = `hit-counter-${namespace}`;
+  if (uid.length <= uidLength) return uid;
+  return `${uid.slice(0, uidLength - 9)}-${createHash("sha256").update(namespace).digest("hex").slice(0, 8)}`;
+}
 
 // The data source kube-prometheus-stack provisions in Grafana (its uid is "prometheus").
 const prometheus = { type: "prometheus", uid: "prometheus" };
@@ -44,8 +56,8 @@ export function hitCounterDashboardModel(target: ObservedBackend): Dashboard {
     // Grafana replaces $__range with the dashboard's time range.
     withTargets(new StatPanel().title("Hits counted in range").unit("short"), [{ expr: query.hitsCounted("$__range"), legend: "hits" }]),
   ];
-  const dashboard = new DashboardBuilder("Hit counter")
-    .uid(dashboardUid)
+  const dashboard = new DashboardBuilder(`Hit counter (${target.namespace})`)
+    .uid(dashboardUid(target.namespace))
     .tags(["hit-counter"])
     .timezone("browser")
     .refresh("10s")

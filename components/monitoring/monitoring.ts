@@ -75,7 +75,8 @@ export class Monitoring extends pulumi.ComponentResource {
       "hit-counter-dashboard",
       {
         // In Grafana's namespace, where its sidecar looks for ConfigMaps with this label.
-        metadata: { name: "hit-counter-dashboard", namespace: this.namespace, labels: { grafana_dashboard: "1" } },
+        // Named for the app's namespace: stacks that share a monitoring namespace each keep their own.
+        metadata: { name: pulumi.interpolate`hit-counter-${app.service.metadata.namespace}`, namespace: this.namespace, labels: { grafana_dashboard: "1" } },
         data: { "hit-counter.json": app.observed.apply(hitCounterDashboard) },
       },
       { parent: this },

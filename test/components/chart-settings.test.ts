@@ -31,7 +31,7 @@ describe("the chart's Grafana (grafanaEnabled)", () => {
     expect(run.resources.filter((r) => r.name === "grafana-admin"), "no admin Secret or password").to.deep.equal([]);
     const dashboard = declaredResource(run, resourceType.configMap, "hit-counter-dashboard");
     expect(dashboard.metadata).to.deep.include({ namespace: "hitcounter-dev-monitoring", labels: { grafana_dashboard: "1" } });
-    const none = "none: grafanaEnabled is false; ConfigMap hitcounter-dev-monitoring/hit-counter-dashboard (label grafana_dashboard=1) holds the dashboard for a Grafana of your own";
+    const none = "none: grafanaEnabled is false; ConfigMap hitcounter-dev-monitoring/hit-counter-hitcounter-dev (label grafana_dashboard=1) holds the dashboard for a Grafana of your own";
     expect(run.outputs).to.deep.include({ grafanaPortForward: none, grafanaAdminPasswordCommand: none });
   });
 });

@@ -106,7 +106,7 @@ describe("monitoring through an existing kube-prometheus-stack (monitoringExisti
     }
     // The monitor still selects the Service by the Service's own labels.
     expect(declaredResource(run, k8s.serviceMonitor, "hit-counter").spec.selector.matchLabels).not.to.have.property("release");
-    expect(declaredResource(run, k8s.configMap, "hit-counter-dashboard").metadata).to.deep.include({ namespace: "observability", labels: { grafana_dashboard: "1" } });
+    expect(declaredResource(run, k8s.configMap, "hit-counter-dashboard").metadata).to.deep.include({ name: "hit-counter-hitcounter-dev", namespace: "observability", labels: { grafana_dashboard: "1" } });
     expect(run.outputs.grafanaPortForward).to.equal("kubectl -n observability port-forward svc/platform-grafana 3000:80");
   });
 });

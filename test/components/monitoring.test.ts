@@ -76,7 +76,9 @@ forEachStack("monitoring: chart, ServiceMonitor, rules, dashboard", (the, expect
 
   it("ships a Grafana dashboard the sidecar loads, with the panels of the issue", () => {
     const dashboard = declaredResource(the.run, k8s.configMap, "hit-counter-dashboard");
-    expect(dashboard.metadata).to.deep.include({ namespace: `${expected.namespace}-monitoring`, labels: { grafana_dashboard: "1" } });
+    // Named, and given a uid, for the app's namespace: stacks sharing a Grafana keep a dashboard each.
+    expect(dashboard.metadata).to.deep.include({ name: `hit-counter-${expected.namespace}`, namespace: `${expected.namespace}-monitoring`, labels: { grafana_dashboard: "1" } });
+    expect(JSON.parse(dashboard.data["hit-counter.json"])).to.include({ uid: `hit-counter-${expected.namespace}`, title: `Hit counter (${expected.namespace})` });
     const panels = JSON.parse(dashboard.data["hit-counter.json"]).panels;
     expect(panels.map((p: Manifest) => p.title)).to.deep.equal([
       "Request rate by status",

@@ -168,7 +168,7 @@ describe("end to end: the dev-like stack on a local cluster", function () {
     })) as { spec: { groups: { rules: { alert?: string }[] }[] } };
     expect(rules.spec.groups.flatMap((g) => g.rules.map((r) => r.alert)).length).to.be.at.least(4);
 
-    const dashboard = await cluster.core.readNamespacedConfigMap({ name: "hit-counter-dashboard", namespace: monitoringNamespace });
+    const dashboard = await cluster.core.readNamespacedConfigMap({ name: `hit-counter-${namespace}`, namespace: monitoringNamespace });
     expect(dashboard.metadata?.labels).to.include({ grafana_dashboard: "1" });
     const panels = (JSON.parse(Object.values(dashboard.data ?? {})[0] ?? "{}") as { panels?: unknown[] }).panels;
     expect(panels?.length).to.be.at.least(6);
@@ -214,7 +214,7 @@ describe("end to end: the dev-like stack on a local cluster", function () {
     const grafana = deployments.find((d) => d.metadata?.name === `${release}-grafana`)?.spec?.template.spec;
     const env = (container: string) => Object.fromEntries((grafana?.containers.find((c) => c.name === container)?.env ?? []).map((e) => [e.name, e.value ?? e.valueFrom?.secretKeyRef]));
     const sidecar = env("grafana-sc-dashboard");
-    const dashboard = await cluster.core.readNamespacedConfigMap({ name: "hit-counter-dashboard", namespace: monitoringNamespace });
+    const dashboard = await cluster.core.readNamespacedConfigMap({ name: `hit-counter-${namespace}`, namespace: monitoringNamespace });
     expect(dashboard.metadata?.labels?.[sidecar.LABEL as string]).to.equal(sidecar.LABEL_VALUE);
     expect(["ALL", monitoringNamespace]).to.include(sidecar.NAMESPACE ?? monitoringNamespace);
     const adminSecret = await cluster.core.readNamespacedSecret({ name: "grafana-admin", namespace: monitoringNamespace });

@@ -30,7 +30,10 @@ const backendSelector = "app.kubernetes.io/name=hit-counter,app.kubernetes.io/co
 // suite would otherwise wait out four minutes of steps. The CPU and memory targets are the defaults.
 const scaleDownStabilizationSeconds = 30;
 const scaleDownMaxPercent = 100;
-const monitoringNamespace = "monitoring";
+// The stack's release and its namespace, named for the app's namespace (components/config.ts).
+const release = `${namespace}-kps`;
+const monitoringNamespace = `${namespace}-monitoring`;
+const chart = chartObjects(release);
 const app = `namespace="${namespace}", service="hit-counter"`;
 
 describe("real node: the lecture's demo with real pods, real CPU and the real HPA", function () {
@@ -100,6 +103,7 @@ describe("real node: the lecture's demo with real pods, real CPU and the real HP
     const redisImage = await cluster.pushImage(standInImages().REDIS_IMAGE, "redis", "bookworm");
     await cli.run("login", `file://${project.state}`);
     await cli.run("stack", "init", "dev");
+    await cli.run("config", "set", "kubeContext", cluster.context);
     await cli.useLocalBuild(cluster.registry);
     await cli.run("config", "set", "redisImage", redisImage);
     // The chart from the loopback repository, every image of it from the loopback registry as a
@@ -142,7 +146,7 @@ describe("real node: the lecture's demo with real pods, real CPU and the real HP
   });
 
   it("the chart's operator, Prometheus, Alertmanager and kube-state-metrics run as real pods from the mirror registry; certgen's hook Jobs gave the webhook its CA", async function () {
-    monitoring = await ChartMonitoring.connect(cluster, monitoringNamespace, (what, probe) => eventually(what, probe, { timeoutMs: 300_000 }));
+    monitoring = await ChartMonitoring.connect(cluster, release, monitoringNamespace, (what, probe) => eventually(what, probe, { timeoutMs: 300_000 }));
     const { items } = await cluster.core.listNamespacedPod({ namespace: monitoringNamespace });
     const running = items.filter((pod) => pod.status?.phase !== "Succeeded");
     expect(running.map((pod) => pod.metadata?.labels?.["app.kubernetes.io/name"]).sort()).to.deep.equal(["alertmanager", "kube-prometheus-stack-prometheus-operator", "kube-state-metrics", "prometheus"]);
@@ -152,7 +156,7 @@ describe("real node: the lecture's demo with real pods, real CPU and the real HP
         expect(container.image, `${pod.metadata?.name}/${container.name}`).to.match(new RegExp(`^${cluster.registry.replaceAll(".", "\\.")}/`));
       }
     }
-    const webhook = await cluster.admissionRegistration.readValidatingWebhookConfiguration({ name: chartObjects.admissionWebhook });
+    const webhook = await cluster.admissionRegistration.readValidatingWebhookConfiguration({ name: chart.admissionWebhook });
     expect(webhook.webhooks?.map((w) => (w.clientConfig.caBundle ?? "").length > 0)).to.deep.equal([true, true]);
   });
 
@@ -239,7 +243,7 @@ describe("real node: the lecture's demo with real pods, real CPU and the real HP
       const pods = up.map((s) => s.labels.pod);
       return surgePods.every((pod) => pods.includes(pod)) ? pods : undefined;
     }, { timeoutMs: 60_000 }).catch(async (error: Error) => {
-      throw new Error(`${error.message}\nPrometheus log:\n${await monitoring.logTail(chartObjects.prometheusPod, "prometheus")}`, { cause: error });
+      throw new Error(`${error.message}\nPrometheus log:\n${await monitoring.logTail(chart.prometheusPod, "prometheus")}`, { cause: error });
     });
     expect(surgePods.length).to.be.at.least(4);
     const [most] = await monitoring.query(`max_over_time(count(up{${app}} == 1)[15m:15s])`);
@@ -253,7 +257,7 @@ describe("real node: the lecture's demo with real pods, real CPU and the real HP
     expect(loaded.map((g) => [g.name, g.rules.map((r) => r.name)])).to.deep.equal(rule.spec.groups.map((g) => [g.name, g.rules.map((r) => r.alert)]));
 
     // Each panel's query, as Grafana would send it, returns series while the app takes traffic.
-    const dashboard = await cluster.core.readNamespacedConfigMap({ name: "hit-counter-dashboard", namespace: monitoringNamespace });
+    const dashboard = await cluster.core.readNamespacedConfigMap({ name: `hit-counter-${namespace}`, namespace: monitoringNamespace });
     const panels = JSON.parse(dashboard.data?.["hit-counter.json"] ?? "{}").panels as { title: string; targets: { expr: string; legendFormat: string }[] }[];
     let missing: string[] = [];
     await eventually("a series for every panel query", async () => {
@@ -347,7 +351,7 @@ describe("real node: the lecture's demo with real pods, real CPU and the real HP
     const down = Date.now();
     await scaleRedis(0);
     const fired = await eventually(`${alert} firing at the webhook`, async () => webhook.received(alert, "firing", down), { timeoutMs: 360_000, intervalMs: 5_000 }).catch(async (error: Error) => {
-      throw new Error(`${error.message}\nAlertmanager log:\n${await monitoring.logTail(chartObjects.alertmanagerPod, "alertmanager")}`, { cause: error });
+      throw new Error(`${error.message}\nAlertmanager log:\n${await monitoring.logTail(chart.alertmanagerPod, "alertmanager")}`, { cause: error });
     });
     expect(fired.alert.labels).to.include({ alertname: alert, severity: "critical" });
     expect(fired.alert.annotations.description).to.contain(`namespace ${namespace}`);

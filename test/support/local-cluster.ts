@@ -2,6 +2,7 @@
 // suite: its kubeconfig, typed API clients, and polling for the state a test waits on.
 import { setTimeout as sleep } from "node:timers/promises";
 import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import * as k8s from "@kubernetes/client-node";
 import { projectRoot } from "./paths";
@@ -21,6 +22,8 @@ export class LocalCluster {
   readonly context: string;
   readonly registry: string;
   readonly chartRepository: string;
+  /** The loopback registry that refuses anonymous pulls, and its login. */
+  readonly privateRegistry: { address: string; user: string; password: string };
   readonly core: k8s.CoreV1Api;
   readonly apps: k8s.AppsV1Api;
   readonly autoscaling: k8s.AutoscalingV2Api;
@@ -40,6 +43,11 @@ export class LocalCluster {
     this.kubeconfig = env.KUBECONFIG;
     this.registry = env.REGISTRY;
     this.chartRepository = env.CHART_REPOSITORY;
+    this.privateRegistry = {
+      address: env.PRIVATE_REGISTRY,
+      user: env.PRIVATE_REGISTRY_USER,
+      password: env.PRIVATE_REGISTRY_PASSWORD_FILE && fs.existsSync(env.PRIVATE_REGISTRY_PASSWORD_FILE) ? fs.readFileSync(env.PRIVATE_REGISTRY_PASSWORD_FILE, "utf8").trim() : "",
+    };
     const config = new k8s.KubeConfig();
     config.loadFromFile(this.kubeconfig);
     this.context = config.getCurrentContext();

@@ -3,14 +3,16 @@
 // their logs through the API server.
 import type { LocalCluster } from "../../support/local-cluster";
 
-/** The objects kube-prometheus-stack names after its release (components/monitoring/monitoring.ts). */
-export const chartObjects = {
-  prometheusPod: "prometheus-kube-prometheus-stack-prometheus-0",
-  alertmanagerPod: "alertmanager-kube-prometheus-stack-alertmanager-0",
-  operator: "kube-prometheus-stack-operator",
-  kubeStateMetrics: "kube-prometheus-stack-kube-state-metrics",
-  admissionWebhook: "kube-prometheus-stack-admission",
-};
+/** The objects kube-prometheus-stack names after the stack's release, <namespace>-kps (components/config.ts). */
+export function chartObjects(release: string) {
+  return {
+    prometheusPod: `prometheus-${release}-prometheus-0`,
+    alertmanagerPod: `alertmanager-${release}-alertmanager-0`,
+    operator: `${release}-operator`,
+    kubeStateMetrics: `${release}-kube-state-metrics`,
+    admissionWebhook: `${release}-admission`,
+  };
+}
 
 export interface Sample {
   labels: Record<string, string>;
@@ -32,14 +34,15 @@ export class ChartMonitoring {
   ) {}
 
   /** Waits for the operator's Prometheus and Alertmanager pods to be Ready and answering. */
-  static async connect(cluster: LocalCluster, namespace: string, wait: <T>(what: string, probe: () => Promise<T | undefined>) => Promise<T>): Promise<ChartMonitoring> {
+  static async connect(cluster: LocalCluster, release: string, namespace: string, wait: <T>(what: string, probe: () => Promise<T | undefined>) => Promise<T>): Promise<ChartMonitoring> {
+    const objects = chartObjects(release);
     const readyAt = (name: string, port: number) =>
       wait(`${name} Ready`, async () => {
         const pod = await cluster.core.readNamespacedPod({ name, namespace });
         const ready = pod.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True");
         return ready && pod.status?.podIP ? `http://${pod.status.podIP}:${port}` : undefined;
       });
-    const monitoring = new ChartMonitoring(cluster, namespace, await readyAt(chartObjects.prometheusPod, 9090), await readyAt(chartObjects.alertmanagerPod, 9093));
+    const monitoring = new ChartMonitoring(cluster, namespace, await readyAt(objects.prometheusPod, 9090), await readyAt(objects.alertmanagerPod, 9093));
     await wait("Prometheus ready", async () => ((await fetch(`${monitoring.prometheusUrl}/-/ready`)).ok ? true : undefined));
     return monitoring;
   }
