@@ -91,7 +91,6 @@ describe("end to end: `pulumi up` of the dev stack with the real CLI, as a user 
     const preview = await cli.json<Preview>("preview");
     timings.push(["pulumi preview (cold)", (performance.now() - started) / 1000]);
     expect(changes(preview)).to.include.members([
-      "create pulumi:providers:kubernetes cluster",
       "create hitcounter:index:CounterImage hit-counter",
       "create docker:index/image:Image hit-counter",
       `create kubernetes:core/v1:Namespace ${namespace}`,
