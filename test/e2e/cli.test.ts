@@ -143,6 +143,22 @@ describe("end to end: `pulumi up` of the dev stack with the real CLI, as a user 
     await cli.run("preview", "--expect-no-changes");
   });
 
+  it("refuses, through strict mode, any Kubernetes resource that does not go through the stack's own provider", async function () {
+    const program = path.join(project.dir, "components", "program.ts");
+    const original = fs.readFileSync(program, "utf8");
+    // A resource that forgot its provider would fall back to the current kubectl context.
+    const forgetful = original.replace("{ ...onCluster, protect: config.redis.persistence?.protect }", "{ protect: config.redis.persistence?.protect }");
+    expect(forgetful).not.to.equal(original);
+    fs.writeFileSync(program, forgetful);
+    try {
+      const failure = await cli.run("preview").then(() => "", (error: Error) => error.message);
+      expect(failure).to.include("strict mode prohibits default provider");
+    } finally {
+      fs.writeFileSync(program, original);
+    }
+    await cli.run("preview", "--expect-no-changes");
+  });
+
   it("after a change to the service's code, `pulumi up` pushes a new digest and rolls the pods to it", async function () {
     const before = await cluster.registryDigest("hit-counter", "dev");
     fs.appendFileSync(path.join(project.dir, "service", "src", "server.ts"), `\n// e2e rebuild ${Date.now()}\n`);
