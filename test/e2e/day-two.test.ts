@@ -178,6 +178,26 @@ describe("end to end: day two on one cluster (two stacks, chart upgrade, refresh
     expect(dashboards.items.map((d) => d.metadata?.name).filter((name) => name?.startsWith("hit-counter-"))).to.deep.equal([`hit-counter-${dev.namespace}`]);
   });
 
+  it("replacing prod's Redis StatefulSet (a new volume size, which Kubernetes cannot change in place) reattaches the same claim", async function () {
+    const stack = stacks[1];
+    const claim = await cluster.core.readNamespacedPersistentVolumeClaim({ name: "data-redis-0", namespace: prod.namespace });
+    const before = await cluster.apps.readNamespacedStatefulSet({ name: "redis", namespace: prod.namespace });
+    const steps: string[] = [];
+    await project.configure(stack, { ...prodConfig, redisStorageSize: "2Gi" });
+    await stack.up({ onEvent: (event) => event.resourcePreEvent && event.resourcePreEvent.metadata.op !== "same" && steps.push(`${event.resourcePreEvent.metadata.op} ${event.resourcePreEvent.metadata.type}`) });
+    expect(steps).to.include("replace kubernetes:apps/v1:StatefulSet");
+    const after = await cluster.apps.readNamespacedStatefulSet({ name: "redis", namespace: prod.namespace });
+    expect(after.metadata?.uid).not.to.equal(before.metadata?.uid);
+    const claimAfter = await cluster.core.readNamespacedPersistentVolumeClaim({ name: "data-redis-0", namespace: prod.namespace });
+    expect([claimAfter.metadata?.uid, claimAfter.spec?.volumeName]).to.deep.equal([claim.metadata?.uid, redisVolume]);
+    await eventually("the new Redis pod Ready on the same claim", async () => {
+      const pod = await cluster.core.readNamespacedPod({ name: "redis-0", namespace: prod.namespace });
+      const ready = pod.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True");
+      return ready && pod.spec?.volumes?.some((v) => v.persistentVolumeClaim?.claimName === "data-redis-0") ? true : undefined;
+    });
+    prodConfig = { ...prodConfig, redisStorageSize: "2Gi" };
+  });
+
   it("`pulumi destroy` of prod stops at the protected namespace, and the Redis volume's claim survives", async function () {
     const stack = stacks[1];
     const claim = await cluster.core.readNamespacedPersistentVolumeClaim({ name: "data-redis-0", namespace: prod.namespace });

@@ -58,7 +58,7 @@ describe("real node: kube-prometheus-stack 87.21.0 upgraded to 88.5.3 by `pulumi
       grafanaEnabled: false,
       monitoringControlPlane: false,
       monitoringAdmissionWebhooks: false,
-      monitoringChartValues: JSON.stringify({
+      monitoringChartValues: {
         prometheusOperator: {
           image: { tag: versions.PROMETHEUS_OPERATOR_VERSION },
           prometheusConfigReloader: { image: { tag: versions.PROMETHEUS_OPERATOR_VERSION } },
@@ -67,7 +67,7 @@ describe("real node: kube-prometheus-stack 87.21.0 upgraded to 88.5.3 by `pulumi
         prometheus: { prometheusSpec: { image: { tag: `${versions.PROMETHEUS_VERSION}-distroless` } } },
         alertmanager: { alertmanagerSpec: { image: { tag: versions.ALERTMANAGER_VERSION } } },
         "kube-state-metrics": { image: { tag: versions.KUBE_STATE_METRICS_VERSION } },
-      }),
+      },
     };
   });
 

@@ -18,7 +18,7 @@ const toolsBin = path.join(projectRoot, ".tools", "bin");
 const copied = ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "package.json", "tsconfig.json", "index.ts", "components", "service"];
 const skipped = new Set(["node_modules", "dist"]);
 
-export type StackConfig = Record<string, string | number | boolean | string[]>;
+export type StackConfig = Record<string, string | number | boolean | string[] | Record<string, unknown>>;
 
 export class E2eProject {
   readonly dir: string;
