@@ -74,6 +74,10 @@ describe("end to end: day two on one cluster (two stacks, chart upgrade, refresh
       for (const role of (await cluster.rbac.listClusterRole({ labelSelector })).items) await cluster.rbac.deleteClusterRole({ name: role.metadata?.name ?? "" });
       for (const binding of (await cluster.rbac.listClusterRoleBinding({ labelSelector })).items) await cluster.rbac.deleteClusterRoleBinding({ name: binding.metadata?.name ?? "" });
     }
+    // kwok fakes the chart's CRD Job, so the CRDs are still the ones the 87.21.0 install brought: gone,
+    // the next install of the pinned chart brings its own (test/real checks the Job for real).
+    const { items: crds } = await cluster.apiExtensions.listCustomResourceDefinition();
+    for (const crd of crds.filter((c) => c.spec.group === "monitoring.coreos.com")) await cluster.apiExtensions.deleteCustomResourceDefinition({ name: crd.metadata?.name ?? "" });
     await cluster.core.deletePersistentVolume({ name: redisVolume }).catch(() => undefined);
     await cluster.storage.deleteStorageClass({ name: storageClass }).catch(() => undefined);
     project?.remove();
