@@ -1,7 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 // The service owns its log levels; the stack passes one through LOG_LEVEL. A dependency-free module.
 import { type LogLevel, logLevels } from "../service/src/config";
-import { type HelmValues, isMap } from "./monitoring/helm-values";
+import { type HelmValues, isMap, plainTextCredentials } from "./monitoring/helm-values";
+import { exactVersion, pinnedImage } from "./pins";
 
 // The stack's settings, read and validated in one place before any resource is declared.
 // Every key is declared (type, default, description) in Pulumi.yaml; this module turns the raw
@@ -296,20 +297,6 @@ const memoryUnits: Record<string, number> = { "": 1, k: 1e3, M: 1e6, G: 1e9, T: 
 const registryForm =
   /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::\d{1,5})?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
 
-// Keys that name a credential: their value belongs in a Kubernetes Secret, not in Helm values
-// (which the release stores in the cluster and Pulumi in its state, in plain text).
-const credentialKey = /(password|token|apikey)$/i;
-
-/** The paths inside `values` of the credential keys that hold a non-empty string. */
-function plainTextCredentials(values: unknown, path = ""): string[] {
-  if (Array.isArray(values)) return values.flatMap((item, index) => plainTextCredentials(item, `${path}[${index}]`));
-  if (!isMap(values)) return [];
-  return Object.entries(values).flatMap(([key, value]) => {
-    const at = path ? `${path}.${key}` : key;
-    return credentialKey.test(key) && typeof value === "string" && value !== "" ? [at] : plainTextCredentials(value, at);
-  });
-}
-
 // Chart values the stack sets from its own keys: set through chart values they would bypass those keys'
 // guarantees (Grafana behind the chart's public default password, images from another registry).
 const ownedChartValues: Record<string, string> = {
@@ -400,12 +387,11 @@ class ConfigReader {
   }
 
   semver(name: string): string {
-    return this.matching(name, /^\d+\.\d+\.\d+$/, "an exact version x.y.z");
+    return this.matching(name, exactVersion, "an exact version x.y.z");
   }
 
   pinnedImage(name: string): string {
-    // A digest, or a tag naming a full x.y.z release: never :latest or a floating major/minor tag.
-    return this.matching(name, /^[^\s@]+(@sha256:[0-9a-f]{64}|:[^\s@/]*\d+\.\d+\.\d+[^\s@/]*)$/, "an image pinned to a version (redis:7.4.2-alpine) or a digest (redis@sha256:...)");
+    return this.matching(name, pinnedImage, "an image pinned to a version (redis:7.4.2-alpine) or a digest (redis@sha256:...)");
   }
 
   cpu(name: string): string {
