@@ -20,13 +20,13 @@ connections=${CONNECTIONS:-64}
 
 local_stack_env
 local_stack_require_real_node
-trap local_stack_remove EXIT
+out=$(mktemp -d)
+trap 'local_stack_remove; rm -rf "$out"' EXIT
 local_stack_configure >/dev/null
 # Fixed replicas: both HPA targets 0 remove the HPA.
 pulumi_ config set cpuTargetUtilization 0
 pulumi_ config set memoryTargetUtilization 0
 
-out=$(mktemp -d)
 printf '%-5s  %-22s  %-20s  %s\n' pods "ok req/s median (range)" "p99 ms median (range)" "vs 1 pod"
 base=
 for n in $sizes; do
@@ -40,6 +40,7 @@ for n in $sizes; do
       --out "$out/$n-$r" >/dev/null 2>&1
   done
   # Medians and ranges over the runs, from each run's series.json.
+  # shellcheck disable=SC2016 # a JavaScript template literal, not a shell expansion
   read -r ok okr p99 p99r < <(node -e '
     const [dir, n, runs] = process.argv.slice(1);
     const stages = Array.from({ length: +runs }, (_, i) => require(`${dir}/${n}-${i + 1}/series.json`).result.stages.find((s) => s.stage === "load"));
@@ -50,4 +51,3 @@ for n in $sizes; do
   base=${base:-$ok}
   printf '%-5s  %-22s  %-20s  %s\n' "$n" "$ok ($okr)" "$p99 ($p99r)" "$(node -e "console.log((${ok}/${base}).toFixed(2) + 'x')")"
 done
-rm -rf "$out"

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by scripts/cluster.sh, scripts/real-node.sh and scripts/monitoring-images.sh (functions only).
 # The caller sets `kubeconfig` (for kubectl_).
 
@@ -5,12 +6,21 @@
 # clone that started it.
 tool() {
   local path
-  path=$(readlink -f ".tools/bin/$1" 2>/dev/null) && [ -e "$path" ] ||
-    { echo "missing .tools/bin/$1: run scripts/tools.sh" >&2; exit 1; }
+  path=$(readlink -f ".tools/bin/$1" 2>/dev/null) || path=
+  if [ -z "$path" ] || [ ! -e "$path" ]; then echo "missing .tools/bin/$1: run scripts/tools.sh" >&2; exit 1; fi
   echo "$path"
 }
 
-kubectl_() { "$(tool kubectl)" --kubeconfig "$kubeconfig" "$@"; }
+kubectl_() { "$(tool kubectl)" --kubeconfig "${kubeconfig:?cluster-lib.sh: the caller sets kubeconfig}" "$@"; }
+
+# Runs a command with its output shown only when it fails, so a quiet step still explains a failure.
+quietly() {
+  local out status
+  out=$("$@" 2>&1) && return 0
+  status=$?
+  echo "$out" >&2
+  return "$status"
+}
 
 # True when the pid file names a live process whose command line contains $2: a pid reused
 # by an unrelated process after a crash does not count.

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by scripts/demo.sh and scripts/bench-scaling.sh (functions only): a Pulumi stack of this
 # project on the local cluster (scripts/cluster.sh up --real), with its state in a local folder.
 # The caller sets `stack`, `namespace` and `state_dir`.
@@ -5,11 +6,13 @@
 local_stack_fail() { echo "$(basename "$0"): $*" >&2; exit 1; }
 
 # The offline toolchain's language host is found on PATH, which the CLI warns about on every command.
-pulumi_() { pulumi --stack "$stack" --non-interactive "$@" 2> >(grep -v 'using pulumi-language-nodejs from \$PATH' >&2); }
+# shellcheck disable=SC2016 # the CLI's message names $PATH literally
+pulumi_() { pulumi --stack "${stack:?local-stack.sh: the caller sets stack}" --non-interactive "$@" 2> >(grep -v 'using pulumi-language-nodejs from \$PATH' >&2); }
 
 # The CLI and plugins scripts/tools.sh built, a file backend, the local cluster's kubeconfig.
 local_stack_env() {
-  mkdir -p "$state_dir"
+  : "${stack:?local-stack.sh: the caller sets stack}" "${namespace:?local-stack.sh: the caller sets namespace}"
+  mkdir -p "${state_dir:?local-stack.sh: the caller sets state_dir}"
   PULUMI_HOME=$(scripts/tools.sh pulumi-home)
   export PULUMI_HOME PULUMI_BACKEND_URL="file://$state_dir" PULUMI_SKIP_UPDATE_CHECK=true
   export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true PULUMI_CONFIG_PASSPHRASE=${PULUMI_CONFIG_PASSPHRASE:-local-demo}
@@ -64,7 +67,7 @@ local_stack_url() {
 }
 
 local_stack_remove() {
-  [ -d "$state_dir" ] && [ -x .tools/bin/pulumi ] || return 0
+  if [ ! -d "$state_dir" ] || [ ! -x .tools/bin/pulumi ]; then return 0; fi
   pulumi_ destroy --yes >/dev/null || true
   pulumi_ stack rm --yes || true
   rm -rf "$state_dir" "Pulumi.$stack.yaml"

@@ -44,8 +44,10 @@ list() {
 # The base's root filesystem into DIR/rootfs, owned by root as COPY makes it.
 stage_base() {
   local rootfs=$1/rootfs
-  [ -d /usr/share/ca-certificates/mozilla ] && [ -d /usr/share/zoneinfo ] ||
-    { echo "missing Debian's ca-certificates or tzdata: run scripts/install-system-deps.sh" >&2; exit 1; }
+  if [ ! -d /usr/share/ca-certificates/mozilla ] || [ ! -d /usr/share/zoneinfo ]; then
+    echo "missing Debian's ca-certificates or tzdata: run scripts/install-system-deps.sh" >&2
+    exit 1
+  fi
   mkdir -p "$rootfs/etc/ssl/certs" "$rootfs/usr/share" "$rootfs/tmp"
   chmod 1777 "$rootfs/tmp"
   # Sorted, so the bundle (and the cached layer) only changes with the package.

@@ -44,8 +44,10 @@ source scripts/cluster-lib.sh
 preflight() {
   local missing=() b
   [ "$(id -u)" = 0 ] || { echo "the real node needs root (it runs containerd, a kubelet and iptables)" >&2; exit 1; }
-  [ -d /sys/fs/cgroup/memory ] && [ -d /sys/fs/cgroup/cpu ] ||
-    { echo "the real node needs cgroup v1 memory and cpu controllers at /sys/fs/cgroup (found: $(ls /sys/fs/cgroup | tr '\n' ' '))" >&2; exit 1; }
+  if [ ! -d /sys/fs/cgroup/memory ] || [ ! -d /sys/fs/cgroup/cpu ]; then
+    echo "the real node needs cgroup v1 memory and cpu controllers at /sys/fs/cgroup (found: $(cd /sys/fs/cgroup && echo *))" >&2
+    exit 1
+  fi
   for b in containerd runc iptables unshare nsenter openssl docker socat; do command -v "$b" >/dev/null || missing+=("$b"); done
   for b in bridge host-local loopback portmap; do [ -x "/usr/lib/cni/$b" ] || missing+=("/usr/lib/cni/$b"); done
   [ ${#missing[@]} = 0 ] || { echo "missing for the real node: ${missing[*]} (scripts/install-system-deps.sh)" >&2; exit 1; }
@@ -177,6 +179,7 @@ start_containerd() {
   mkdir -p "$kubelet_root" /run/containerd
   mountpoint -q "$kubelet_root" || mount --bind "$kubelet_root" "$kubelet_root"
   mount --make-rshared "$kubelet_root"
+  # shellcheck disable=SC2016 # $1 and $2 are the inner shell's arguments
   start containerd unshare --mount --propagation slave -- \
     sh -c 'mount --bind "$1" /run/containerd && exec containerd --config "$2"' sh "$real/run" "$real/containerd/config.toml"
   wait_for containerd "$real/containerd.log" ctr_ version
@@ -191,10 +194,10 @@ push_images() {
   cp "$(tool pause)" "$(tool coredns)" "$dir/"
   printf 'FROM scratch\nCOPY pause /pause\nUSER 65535:65535\nENTRYPOINT ["/pause"]\n' >"$dir/Dockerfile.pause"
   printf 'FROM scratch\nCOPY coredns /coredns\nUSER 65532:65532\nENTRYPOINT ["/coredns"]\n' >"$dir/Dockerfile.coredns"
-  docker build -q -f "$dir/Dockerfile.pause" -t "$pause_image" "$dir" >/dev/null 2>&1
-  docker build -q -f "$dir/Dockerfile.coredns" -t "$coredns_image" "$dir" >/dev/null 2>&1
-  docker push -q "$pause_image" >/dev/null
-  docker push -q "$coredns_image" >/dev/null
+  quietly docker build -q -f "$dir/Dockerfile.pause" -t "$pause_image" "$dir"
+  quietly docker build -q -f "$dir/Dockerfile.coredns" -t "$coredns_image" "$dir"
+  quietly docker push -q "$pause_image"
+  quietly docker push -q "$coredns_image"
   rm -rf "$dir"
 }
 
@@ -346,7 +349,7 @@ up() {
 kill_pods() {
   local f
   for f in /sys/fs/cgroup/pids/kubepods /sys/fs/cgroup/memory/kubepods; do
-    [ -d "$f" ] && find "$f" -name cgroup.procs -exec cat {} + 2>/dev/null | xargs -r kill -9 2>/dev/null || true
+    if [ -d "$f" ]; then find "$f" -name cgroup.procs -exec cat {} + 2>/dev/null | while read -r pid; do kill -9 "$pid" 2>/dev/null || true; done; fi
   done
   pkill -9 -f "containerd-shim-runc-v2 .*-address $sock" 2>/dev/null || true
 }
@@ -368,12 +371,14 @@ our_chains() { "$1" -t "$2" 2>/dev/null | sed -n 's/^:\(\(KUBE-\|CNI-\|HITCOUNTE
 
 remove_iptables() {
   local save table chain rule
-  [ -x "$(readlink -f .tools/bin/kube-proxy 2>/dev/null)" ] && "$(tool kube-proxy)" --cleanup >/dev/null 2>&1 || true
+  if [ -x "$(readlink -f .tools/bin/kube-proxy 2>/dev/null)" ]; then "$(tool kube-proxy)" --cleanup >/dev/null 2>&1 || true; fi
   for save in iptables-save ip6tables-save; do
     for table in filter nat mangle raw; do
       # The rules in built-in chains that jump to ours, then our chains (flushed first: they refer to each other).
+      # Each rule is deleted on its own through *-restore, which parses the quoting (comments) that
+      # iptables-save writes, so no shell ever evaluates the host's rules.
       "$save" -t "$table" 2>/dev/null | sed -n 's/^-A \([A-Z]*\) \(.*-j \(KUBE-\|CNI-\|HITCOUNTER-\).*\)/-D \1 \2/p' |
-        while read -r rule; do eval "${save%-save} -t $table $rule" 2>/dev/null || true; done
+        while read -r rule; do printf '*%s\n%s\nCOMMIT\n' "$table" "$rule" | "${save%-save}-restore" --noflush 2>/dev/null || true; done
       for chain in $(our_chains "$save" "$table"); do "${save%-save}" -t "$table" -F "$chain" 2>/dev/null || true; done
       for chain in $(our_chains "$save" "$table"); do "${save%-save}" -t "$table" -X "$chain" 2>/dev/null || true; done
     done
@@ -405,7 +410,7 @@ down() {
   # The pods' network namespaces died with containerd's mount namespace; their files remain.
   find /run/netns -maxdepth 1 -name 'cni-*' -exec umount {} \; -exec rm -f {} \; 2>/dev/null || true
   ip link delete "$bridge" 2>/dev/null || true
-  grep -o " $kubelet_root[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
+  grep -o " ${kubelet_root}[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
   remove_iptables
   remove_cgroups
   restore_host
@@ -425,7 +430,8 @@ leftovers() {
   grep -qE " ($real|/var/lib/kubelet|/run/netns)" /proc/mounts && report "mounts: $(grep -oE " ($real|/var/lib/kubelet|/run/netns)[^ ]*" /proc/mounts | tr '\n' ' ')"
   pgrep -f "kubelet --config|kube-proxy --config|containerd --config $real|containerd-shim-runc-v2 .*$real|socat TCP-LISTEN:.*bind=$NODE_IP" >/dev/null &&
     report "processes: $(pgrep -af "kubelet --config|kube-proxy --config|containerd --config $real|containerd-shim-runc-v2 .*$real|socat TCP-LISTEN:.*bind=$NODE_IP" | cut -c1-80 | tr '\n' ';')"
-  ls -d /sys/fs/cgroup/*/kubepods 2>/dev/null | grep -q . && report "cgroups: $(ls -d /sys/fs/cgroup/*/kubepods | tr '\n' ' ')"
+  v=$(find /sys/fs/cgroup -mindepth 2 -maxdepth 2 -name kubepods -printf '%p ' 2>/dev/null)
+  [ -z "$v" ] || report "cgroups: $v"
   [ -d "$real" ] && report "state $real"
   if [ -f "$state/real-host-state.restored" ]; then
     while read -r kind a b; do
@@ -440,6 +446,7 @@ leftovers() {
 
 status() {
   local p
+  if [ ! -d "$real" ]; then echo "real node:  none"; return 0; fi
   for p in apiserver-relay containerd kubelet kube-proxy; do
     if [ -f "$real/$p.pid" ] && kill -0 "$(cat "$real/$p.pid")" 2>/dev/null; then
       echo "real node:  $p running (pid $(cat "$real/$p.pid"))"
@@ -453,7 +460,7 @@ case "${1:-}" in
   up) up ;;
   down) down ;;
   leftovers) leftovers ;;
-  status) [ -d "$real" ] && status ;;
+  status) status ;;
   preflight) preflight ;;
   *) echo "usage: $0 up|down|status|leftovers|preflight" >&2; exit 2 ;;
 esac

@@ -124,7 +124,7 @@ build_kube_commands() {
   gomod=$(module_dir "k8s.io/kubernetes@$KUBE_VERSION")/go.mod
   mkdir -p "$src"
   (cd "$src" && rm -f go.mod go.sum && go mod init local/kubebuild >/dev/null 2>&1
-    for m in $(sed -n 's#^[[:space:]]*\(k8s\.io/[^[:space:]]*\) => \./staging/.*#\1#p' "$gomod"); do
+    sed -n 's#^[[:space:]]*\(k8s\.io/[^[:space:]]*\) => \./staging/.*#\1#p' "$gomod" | while read -r m; do
       go mod edit -replace "$m=$m@$KUBE_STAGING_VERSION"
     done
     go get "k8s.io/kubernetes@$KUBE_VERSION")
@@ -168,7 +168,7 @@ build_prometheus() {
   copy_module "github.com/prometheus/prometheus@$PROMETHEUS_MODULE_VERSION" "$1/src"
   [ -x "$pnpm/$pnpm_version/node_modules/.bin/pnpm" ] ||
     npm install --prefix "$pnpm/$pnpm_version" --no-audit --no-fund --no-save "pnpm@$pnpm_version" >/dev/null
-  (cd "$1/src/web/ui" && export PATH=$pnpm/$pnpm_version/node_modules/.bin:$PATH CI= pnpm_config_update_notifier=false &&
+  (cd "$1/src/web/ui" && export PATH=$pnpm/$pnpm_version/node_modules/.bin:$PATH CI="" pnpm_config_update_notifier=false &&
     timeout 600 pnpm install --frozen-lockfile --prefer-offline --store-dir "$pnpm/store" --cache-dir "$pnpm/cache" \
       --reporter=append-only --loglevel=warn &&
     timeout 900 pnpm run build:mantine-ui)
@@ -246,6 +246,12 @@ build_kwok() {
     cat "$kwok/kustomize/metrics/usage/usage-from-annotation.yaml"; } > "$1/share/kwok-metrics-usage.yaml"
 }
 
+# Lints .github/workflows (npm run test:team); runs shellcheck on their run: scripts when on PATH.
+build_actionlint() {
+  GOBIN=$1/bin go install -trimpath -ldflags "-s -w -X github.com/rhysd/actionlint.version=$ACTIONLINT_VERSION" \
+    "github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION"
+}
+
 build_metrics_server() {
   local ms
   GOBIN=$1/bin go install -trimpath \
@@ -282,6 +288,7 @@ components=(
   "kube-state-metrics $KUBE_STATE_METRICS_VERSION build_kube_state_metrics"
   "prometheus-operator $PROMETHEUS_OPERATOR_VERSION build_prometheus_operator"
   "kube-webhook-certgen $KUBE_WEBHOOK_CERTGEN_VERSION build_kube_webhook_certgen"
+  "actionlint $ACTIONLINT_VERSION build_actionlint"
 )
 
 build_one() {
@@ -316,7 +323,7 @@ build_all() {
   flock 9
   # Two cores are shared with the other tests running on this machine: builds yield to them.
   renice -n 10 -p $$ >/dev/null
-  pids=()
+  local c name version builder p f failed=0 pids=()
   for c in "${components[@]}"; do
     read -r name version builder <<<"$c"
     [ -f "$tools/$name-$version/.built" ] && continue
@@ -325,7 +332,6 @@ build_all() {
     build_one "$name" "$version" "$builder" &
     pids+=($!)
   done
-  failed=0
   for p in "${pids[@]}"; do wait "$p" || failed=1; done
   [ "$failed" = 0 ] || { echo "!! toolchain build failed" >&2; exit 1; }
   flock -u 9
