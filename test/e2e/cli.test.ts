@@ -33,6 +33,9 @@ function changes(preview: Preview): string[] {
     .sort();
 }
 
+// The summary `pulumi preview` and `up` print after running a policy pack that found nothing.
+const policyPackPassed = /Policies:\s+✅ hit-counter@v\S+ \(local: policy\)/;
+
 describe("end to end: `pulumi up` of the dev stack with the real CLI, as a user runs it", function () {
   this.timeout(900_000);
   let cluster: LocalCluster;
@@ -104,8 +107,9 @@ describe("end to end: `pulumi up` of the dev stack with the real CLI, as a user 
     expect(changes(preview).filter((step) => !step.startsWith("create "))).to.deep.equal([]);
   });
 
-  it("`pulumi up` builds service/, pushes it, and the Deployment runs exactly the digest the registry serves", async function () {
-    await timed("pulumi up (cold, monitoring off)", "up", "--yes");
+  it("`pulumi up` with the policy pack builds service/, pushes it, and the Deployment runs exactly the digest the registry serves", async function () {
+    const up = await timed("pulumi up (cold, monitoring off, policy pack)", "up", "--yes", "--policy-pack", "policy");
+    expect(up.stdout).to.match(policyPackPassed);
     const outputs = await cli.json<Record<string, string>>("stack", "output");
     const digest = await cluster.registryDigest("hit-counter", "dev");
     expect(outputs.imageReference).to.equal(`${cluster.registry}/hit-counter@${digest}`);
@@ -178,6 +182,21 @@ describe("end to end: `pulumi up` of the dev stack with the real CLI, as a user 
     });
   });
 
+  it("the policy pack refuses an image tag `latest` in monitoringChartValues, which the config accepts", async function () {
+    await cli.run("config", "set", "monitoringEnabled", "true");
+    await cli.run("config", "set", "chartRepository", cluster.chartRepository);
+    await cli.run("config", "set", "monitoringImageRegistry", cluster.registry);
+    await cli.run("config", "set", "monitoringAdmissionWebhooks", "false");
+    await cli.run("config", "set", "--path", "monitoringChartValues.grafana.image.tag", "latest");
+    await cli.run("preview");
+    const refused = await cli.run("preview", "--policy-pack", "policy").then(() => "", (error: Error) => error.message);
+    expect(refused).to.include('Helm value grafana.image.tag is "latest": use a digest (repository@sha256:...) or a tag naming an x.y.z release');
+    expect(refused).to.match(/images-pinned \(mandatory\)|mandatory.*images-pinned|images-pinned.*mandatory/s);
+    await cli.run("config", "rm", "monitoringChartValues");
+    await cli.run("config", "set", "monitoringEnabled", "false");
+    await cli.run("preview", "--expect-no-changes", "--policy-pack", "policy");
+  });
+
   it("`pulumi destroy` removes what it created, and `pulumi stack rm` the stack", async function () {
     await timed("pulumi destroy", "destroy", "--yes");
     expect(await cluster.namespaceExists(namespace)).to.equal(false);
@@ -196,9 +215,10 @@ describe("end to end: `pulumi up` of the dev stack with the real CLI, as a user 
     expect(noStorage).to.include('Invalid config hitcounter:redisStorageClass: expected a StorageClass (none) because the cluster has no default one');
     await cli.run("config", "set", "redisPersistence", "false");
     await cli.run("config", "set", "protectRedisData", "false");
-    // Off: the vendored kube-prometheus-stack lacks its dependency charts, and Helm refuses a chart
-    // whose charts/ misses one (README, "What it does not cover"). Nothing here reaches the internet.
-    await cli.run("config", "set", "monitoringEnabled", "false");
+    // The chart from the loopback repository, its images from the local mirror: nothing here reaches the internet.
+    await cli.run("config", "set", "chartRepository", cluster.chartRepository);
+    await cli.run("config", "set", "monitoringImageRegistry", cluster.registry);
+    await cli.run("config", "set", "monitoringAdmissionWebhooks", "false");
     const planned = changes(await cli.json<Preview>("preview"));
     expect(planned).to.include.members([
       "create kubernetes:core/v1:Namespace hitcounter",
@@ -208,8 +228,10 @@ describe("end to end: `pulumi up` of the dev stack with the real CLI, as a user 
       "create kubernetes:core/v1:Service hit-counter",
       "create kubernetes:policy/v1:PodDisruptionBudget hit-counter",
       "create kubernetes:autoscaling/v2:HorizontalPodAutoscaler hit-counter",
+      "create kubernetes:helm.sh/v3:Release hitcounter-kps",
     ]);
     expect(planned.filter((step) => !step.startsWith("create "))).to.deep.equal([]);
+    expect((await cli.run("preview", "--policy-pack", "policy")).stdout).to.match(policyPackPassed);
     await cli.run("stack", "rm", "--yes", "prod");
   });
 });

@@ -14,8 +14,8 @@ import { projectRoot } from "./paths";
 
 const toolsBin = path.join(projectRoot, ".tools", "bin");
 
-/** What the project copy holds: the program, its stack files and the service it builds, nothing generated. */
-const copied = ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "package.json", "tsconfig.json", "index.ts", "components", "service"];
+/** What the project copy holds: the program, its stack files, the service it builds and the policy pack, nothing generated. */
+const copied = ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "package.json", "tsconfig.json", "index.ts", "components", "service", "policy"];
 const skipped = new Set(["node_modules", "dist"]);
 
 export type StackConfig = Record<string, string | number | boolean | string[] | Record<string, unknown>>;
