@@ -50,7 +50,16 @@ function route(routes: Map<string, Middleware>): Middleware {
     const handler = routes.get(path);
     if (!handler) return next();
     ctx.state.route = path;
-    if (ctx.method === "GET" || ctx.method === "HEAD") return handler(ctx, next);
+    if (ctx.method === "GET" || ctx.method === "HEAD") {
+      // A GET's body has no meaning here; refused before the handler, so it never counts a visit.
+      if (hasBody(ctx)) {
+        ctx.status = 413;
+        ctx.body = "Payload Too Large: this service takes no request body.";
+        ctx.set("Connection", "close");
+        return;
+      }
+      return handler(ctx, next);
+    }
     ctx.set("Allow", allowed);
     if (ctx.method === "OPTIONS") {
       ctx.status = 200;
@@ -59,6 +68,10 @@ function route(routes: Map<string, Middleware>): Middleware {
       ctx.status = 405;
     }
   };
+}
+
+function hasBody(ctx: Context): boolean {
+  return ctx.get("Transfer-Encoding") !== "" || Number(ctx.get("Content-Length") || 0) > 0;
 }
 
 /** GET /: one INCR, and the value it returned, as HTML or, when asked for, JSON. */

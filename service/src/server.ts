@@ -8,6 +8,33 @@ import { createLogger } from "./log";
 import { Metrics } from "./metrics";
 import { CounterStore } from "./store";
 
+/**
+ * The HTTP server, with what one client may hold of the process limited (Node's default in brackets).
+ * Past a limit Node answers 408 or 431 and closes, or drops the connection: nothing reaches the app.
+ */
+function createServer(handle: http.RequestListener): http.Server {
+  const server = http.createServer(
+    {
+      // How often the timeouts below are checked [30 s]: at the default, 10 s would act at up to 40 s.
+      connectionsCheckingInterval: 1_000,
+      // Request line and headers together: 8 KiB, nginx's default buffer, is ample for these GETs [16 KiB].
+      maxHeaderSize: 8 * 1024,
+    },
+    handle,
+  );
+  // A real client sends its headers in one packet; a slowloris trickle is cut with 408 [60 s].
+  server.headersTimeout = 10_000;
+  // No endpoint takes a body, so no request has a reason to last longer [300 s].
+  server.requestTimeout = 15_000;
+  // Over the 60 s idle timeout of the proxies that may sit in front (ALB, ingress-nginx): they close an
+  // idle connection first and never send a request on one we are closing, which they would answer 502 [5 s].
+  server.keepAliveTimeout = 65_000;
+  // Connections past this are dropped: a flood of idle ones (each cut within headersTimeout) costs
+  // bounded memory; a load agent opens 64 [unlimited].
+  server.maxConnections = 1024;
+  return server;
+}
+
 function main(): void {
   let config: Config;
   try {
@@ -30,7 +57,7 @@ function main(): void {
   });
   let draining = false;
   const app = createApp({ store, metrics, log, hostname: os.hostname(), draining: () => draining });
-  const server = http.createServer(app.callback());
+  const server = createServer(app.callback());
 
   store.start();
   server.listen(config.port, () => log.info({ config }, "listening"));
