@@ -120,7 +120,10 @@ const invalid: { config: Record<string, ConfigValue>; message: string }[] = [
   // A credential is named by where it is, never shown.
   ...[
     [{ grafana: { adminPassword: "hunter2" } }, "grafana.adminPassword"],
-    [{ alertmanager: { config: { receivers: [{ name: "ops", slack_configs: [{ api_url: "https://x" }] }, { name: "pd", pagerduty_configs: [{ routing_key: "k", http_config: { bearer_token: "hunter2" } }] }] } } }, "alertmanager.config.receivers[1].pagerduty_configs[0].http_config.bearer_token"],
+    [{ alertmanager: { config: { receivers: [{ name: "ops", slack_configs: [{ api_url_file: "/etc/x" }] }, { name: "pd", pagerduty_configs: [{ routing_key_file: "/etc/k", http_config: { bearer_token: "hunter2" } }] }] } } }, "alertmanager.config.receivers[1].pagerduty_configs[0].http_config.bearer_token"],
+    // Alertmanager's Slack api_url is the credential itself, as a URL with a password is.
+    [{ alertmanager: { config: { global: { slack_api_url: "https://hooks.example/T0/B0/x" } } } }, "alertmanager.config.global.slack_api_url"],
+    [{ prometheus: { prometheusSpec: { remoteWrite: [{ url: "https://writer:s3cret@metrics.example/push" }] } } }, "prometheus.prometheusSpec.remoteWrite[0].url"],
     [{ grafana: { "grafana.ini": { security: { secret_apiKey: "hunter2" } } } }, "grafana.grafana.ini.security.secret_apiKey"],
   ].map(([values, at]) => ({
     config: { monitoringChartValues: values as ConfigValue },
@@ -155,7 +158,8 @@ describe("stack configuration", () => {
   it("with monitoring off, installs no Helm release, monitors, rules or dashboard", async () => {
     const run = await runProgram("dev", { config: { monitoringEnabled: false } });
     const types = run.resources.map((r) => r.type);
-    expect(types).not.to.include.members([resourceType.release, resourceType.configMap]);
+    expect(types).not.to.include(resourceType.release);
+    expect(types).not.to.include(resourceType.configMap);
     expect(types.filter((t) => t.includes("monitoring.coreos.com"))).to.deep.equal([]);
     expect(run.outputs.grafanaPortForward).to.equal(undefined);
   });

@@ -11,7 +11,7 @@ import { PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import type { EngineEvent, OpType, Stack } from "@pulumi/pulumi/automation";
 import { expect } from "chai";
 import { HpaWatcher, type HpaSnapshot } from "../../stress/cluster/hpa-watch";
-import { eventually, LocalCluster } from "../support/local-cluster";
+import { eventually, LocalCluster, pulumiManagers, replicaManagers } from "../support/local-cluster";
 import { pinnedVersions } from "../support/versions";
 import { E2eProject, type StackConfig } from "../support/workspace";
 
@@ -135,8 +135,7 @@ describe("end to end: the dev-like stack on a local cluster", function () {
     expect(hpa.spec?.behavior?.scaleDown?.stabilizationWindowSeconds).to.equal(15);
     // Server-side apply must leave the replica count to the HPA.
     const deployment = await cluster.apps.readNamespacedDeployment({ name: "hit-counter", namespace });
-    const managers = (deployment.metadata?.managedFields ?? []).filter((f) => JSON.stringify(f.fieldsV1 ?? {}).includes('"f:replicas"'));
-    expect(managers.map((f) => f.manager)).not.to.include("pulumi-kubernetes");
+    expect(pulumiManagers(replicaManagers(deployment))).to.deep.equal([]);
 
     const policy = await cluster.networking.readNamespacedNetworkPolicy({ name: "redis", namespace });
     expect(policy.spec?.podSelector?.matchLabels).to.include({ "app.kubernetes.io/name": "redis" });

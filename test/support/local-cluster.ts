@@ -124,6 +124,16 @@ export function quantity(text: string): number {
   return Number(match[1]) * suffixes[match[2] ?? ""];
 }
 
+/** The field managers that own a Deployment's spec.replicas under server-side apply. */
+export function replicaManagers(deployment: k8s.V1Deployment): string[] {
+  return (deployment.metadata?.managedFields ?? []).filter((f) => JSON.stringify(f.fieldsV1 ?? {}).includes('"f:replicas"')).map((f) => f.manager ?? "");
+}
+
+/** Pulumi's among them: the provider names its manager pulumi-kubernetes-<suffix>. */
+export function pulumiManagers(managers: string[]): string[] {
+  return managers.filter((manager) => manager.startsWith("pulumi-kubernetes"));
+}
+
 /** Polls `probe` until it returns a value, or fails with the last thing it saw. */
 export async function eventually<T>(
   what: string,
