@@ -245,8 +245,23 @@ cluster_up() {
     --config "$state/kwokctl.yaml"
   add_nodes
   kubectl_ wait --for=condition=Ready node --all --timeout=120s >/dev/null
-  # An HPA reads nothing until the metrics API answers; the first scrape takes a while.
-  kubectl_ wait --for=condition=Available apiservice/v1beta1.metrics.k8s.io --timeout=180s >/dev/null
+}
+
+# An HPA reads nothing until the metrics API serves node usage; the first scrape takes a while.
+# kwokctl starts every component at once and restarts none: on a busy machine metrics-server can
+# start before the apiserver listens, fail to read its request-header CA and exit, and a crashed one
+# stays down. `kwokctl start cluster` starts whichever component is not running, so, the apiserver
+# answering by now, it runs until the metrics API does.
+wait_for_metrics_api() {
+  local deadline=$((SECONDS + 180))
+  until kubectl_ get --raw /apis/metrics.k8s.io/v1beta1/nodes --request-timeout=10s 2>/dev/null | grep -q '"usage"'; do
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      echo "the metrics API (metrics-server) serves no node usage after 180 s; its log: $cluster_dir/logs/metrics-server.log" >&2
+      return 1
+    fi
+    "$(tool kwokctl)" start cluster --name "$name" >/dev/null 2>&1 || true
+    sleep 5
+  done
 }
 
 up() {
@@ -266,6 +281,7 @@ up() {
     cluster_down
     cluster_up
   fi
+  wait_for_metrics_api
   [ -z "$real" ] || scripts/real-node.sh up
   status
 }
