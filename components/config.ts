@@ -61,8 +61,12 @@ export interface RedisSettings {
    * Present when Redis keeps its data on a PersistentVolumeClaim. `protect`: the namespace that holds
    * the claim is a protected resource, so no `pulumi destroy` deletes the data with it.
    */
-  persistence?: { storageSize: string; storageClass?: string; protect: boolean };
+  persistence?: { storageSize: string; storageClass?: string; protect: boolean; appendfsync: AppendFsync };
 }
+
+/** When Redis fsyncs its append-only file: once a second, or before it answers each write. */
+export const appendFsyncPolicies = ["everysec", "always"] as const;
+export type AppendFsync = (typeof appendFsyncPolicies)[number];
 
 /**
  * Where alerts go, read from one URL. `credential` is the part that must stay secret (the whole URL,
@@ -160,7 +164,12 @@ function readPersistence(read: ConfigReader): RedisSettings["persistence"] {
     if (protect) throw read.invalid("protectRedisData", `false while ${read.key("redisPersistence")} is false (there is no volume to protect)`, "true");
     return undefined;
   }
-  return { storageSize: read.memory("redisStorageSize"), storageClass: read.optionalString("redisStorageClass"), protect };
+  return {
+    storageSize: read.memory("redisStorageSize"),
+    storageClass: read.optionalString("redisStorageClass"),
+    protect,
+    appendfsync: read.oneOf("redisAppendFsync", appendFsyncPolicies),
+  };
 }
 
 // The chart names its cluster-wide objects (ClusterRoles, webhooks) after the release, truncated

@@ -150,6 +150,6 @@ export class RedisStore extends pulumi.ComponentResource {
 
 /** redis.conf without the password: append-only persistence on a volume, or nothing on disk at all. */
 function redisConf(settings: RedisSettings): string {
-  const persistence = settings.persistence ? ["appendonly yes", "appendfsync everysec"] : ["appendonly no", 'save ""'];
+  const persistence = settings.persistence ? ["appendonly yes", `appendfsync ${settings.persistence.appendfsync}`] : ["appendonly no", 'save ""'];
   return [`port ${redisPort}`, "dir /data", ...persistence, ""].join("\n");
 }

@@ -9,6 +9,8 @@ export interface RedisServerOptions {
   password?: string;
   /** The redis-server binary; Debian's package puts it on PATH. */
   binary?: string;
+  /** Persist in an append-only file in `dir`, fsynced as `appendfsync` says; none by default. */
+  aof?: { dir: string; appendfsync: "everysec" | "always" };
 }
 
 export class RedisServer {
@@ -20,7 +22,7 @@ export class RedisServer {
     private readonly options: RedisServerOptions,
   ) {}
 
-  /** Starts a redis-server with no persistence on a free loopback port and waits until it accepts connections. */
+  /** Starts a redis-server (no persistence unless `aof`) on a free loopback port and waits until it accepts connections. */
   static async start(options: RedisServerOptions = {}): Promise<RedisServer> {
     const server = new RedisServer(await freePort(), options);
     await server.restart();
@@ -38,7 +40,9 @@ export class RedisServer {
   /** Starts the server again on the same port after `kill()` or `stop()`. */
   async restart(): Promise<void> {
     if (this.child) throw new Error(`redis-server on port ${this.port} is already running`);
-    const args = ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"];
+    const { aof } = this.options;
+    const persistence = aof ? ["--appendonly", "yes", "--appendfsync", aof.appendfsync, "--dir", aof.dir] : ["--appendonly", "no"];
+    const args = ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", ...persistence];
     if (this.options.password) args.push("--requirepass", this.options.password);
     const child = spawn(this.options.binary ?? "redis-server", args, { stdio: ["ignore", "pipe", "pipe"] });
     this.child = child;

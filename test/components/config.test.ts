@@ -70,6 +70,10 @@ const invalid: { config: Record<string, ConfigValue>; message: string }[] = [
     message: 'Invalid config hitcounter:serviceType: expected one of ClusterIP, NodePort, LoadBalancer, got "Ingress"',
   },
   {
+    config: { redisPersistence: true, redisAppendFsync: "no" },
+    message: 'Invalid config hitcounter:redisAppendFsync: expected one of everysec, always, got "no"',
+  },
+  {
     config: { registryServer: "" },
     message: 'Invalid config hitcounter:registryServer: expected a registry to push to (e.g. localhost:5000) when hitcounter:image is not set, got ""',
   },

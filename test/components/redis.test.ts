@@ -32,4 +32,9 @@ describe("Redis storage per stack", () => {
     expect(redis.spec.volumeClaimTemplates[0].spec).to.deep.equal({ accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "5Gi" } } });
     expect(declaredResource(run, k8s.secret, "redis").stringData["redis.conf"]).to.contain("appendonly yes\nappendfsync everysec\n");
   });
+
+  it("prod with redisAppendFsync always: Redis fsyncs before it answers each write", async () => {
+    const run = await runProgram("prod", { ...stacks.prod.options, config: { ...stacks.prod.options.config, redisAppendFsync: "always" } });
+    expect(declaredResource(run, k8s.secret, "redis").stringData["redis.conf"]).to.contain("appendonly yes\nappendfsync always\n");
+  });
 });
