@@ -6,7 +6,7 @@
 # runc, the CNI plugins, iptables and conntrack for kube-proxy, socat for its apiserver relay, gcc and libc6-dev for the static pause binary;
 # ca-certificates and tzdata, whose files scripts/monitoring-images.sh puts in the monitoring images;
 # apache2-utils for htpasswd (the cluster script's registry that requires a login).
-# shellcheck for npm run test:team.
+# Also the shell linter (package shellcheck) for npm run test:team.
 set -euo pipefail
 packages=(redis-server docker.io docker-registry debootstrap chromium iproute2 ca-certificates tzdata curl busybox wrk
   containerd runc containernetworking-plugins iptables conntrack socat gcc libc6-dev apache2-utils shellcheck)
