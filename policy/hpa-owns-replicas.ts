@@ -21,7 +21,10 @@ export const hpaOwnsReplicas: StackValidationPolicy = {
       scaled.set(key(hpa.props.metadata?.namespace, target.kind, target.name), hpa.props.metadata?.name);
     }
     for (const workload of args.resources) {
-      const { metadata, spec } = workload.props;
+      // Once created, props are the live object, whose spec.replicas the API server filled in (or the
+      // HPA set); the Kubernetes provider keeps what the program declared under __inputs. In a
+      // preview of a create there is no live object: props are the declared ones.
+      const { metadata, spec } = workload.props.__inputs ?? workload.props;
       const hpa = metadata?.name === undefined ? undefined : scaled.get(key(metadata.namespace, kindOf(workload.type), metadata.name));
       if (hpa !== undefined && spec?.replicas !== undefined) {
         reportViolation(`${kindOf(workload.type)} "${metadata.name}" sets spec.replicas (${spec.replicas}) while HorizontalPodAutoscaler "${hpa}" scales it`, workload.urn);

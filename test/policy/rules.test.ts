@@ -59,6 +59,12 @@ describe("policy pack: each rule", () => {
     expect(await violations([hpaOwnsReplicas], resources)).to.deep.equal([
       'hpa-owns-replicas: web: Deployment "web" sets spec.replicas (2) while HorizontalPodAutoscaler "hpa-web" scales it',
     ]);
+    // After `up`, props are the live object (replicas filled in by the API server or the HPA); what
+    // the program declared is under __inputs, as the Kubernetes provider keeps it.
+    const live = (declared: ReturnType<typeof deployment>) => ({ ...declared, props: { ...declared.props, spec: { ...(declared.props.spec as object), replicas: 4 }, __inputs: declared.props } });
+    expect(await violations([hpaOwnsReplicas], [live(deployment("web")), live(deployment("api", {}, { replicas: 1 })), hpa("web"), hpa("api")])).to.deep.equal([
+      'hpa-owns-replicas: api: Deployment "api" sets spec.replicas (1) while HorizontalPodAutoscaler "hpa-api" scales it',
+    ]);
   });
 
   it("helm-release-pinned: refuses a missing or ranged version from a repository; a local chart is pinned by its files", async () => {
