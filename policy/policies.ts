@@ -7,11 +7,12 @@ import { networkPolicyPerNamespace } from "./network-policies";
 import { requestsAndLimits } from "./requests-and-limits";
 import { restrictedPods } from "./restricted-pods";
 
-export const policies: Policies = [
+/** The pack's policies, fresh: hpa-owns-replicas remembers what one run has seen. */
+export const createPolicies = (): Policies => [
   imagesPinned,
   requestsAndLimits,
   restrictedPods,
-  hpaOwnsReplicas,
+  hpaOwnsReplicas(),
   helmReleasePinned,
   helmValuesWithoutCredentials,
   networkPolicyPerNamespace,
