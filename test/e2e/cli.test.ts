@@ -228,7 +228,7 @@ describe("end to end: `pulumi up` of the dev stack with the real CLI, as a user 
       "create kubernetes:core/v1:Service hit-counter",
       "create kubernetes:policy/v1:PodDisruptionBudget hit-counter",
       "create kubernetes:autoscaling/v2:HorizontalPodAutoscaler hit-counter",
-      "create kubernetes:helm.sh/v3:Release hitcounter-kps",
+      "create kubernetes:helm.sh/v3:Release kube-prometheus-stack",
     ]);
     expect(planned.filter((step) => !step.startsWith("create "))).to.deep.equal([]);
     expect((await cli.run("preview", "--policy-pack", "policy")).stdout).to.match(policyPackPassed);
