@@ -427,7 +427,9 @@ leftovers() {
   [ "$v" = 0 ] || report "$v iptables lines naming KUBE, CNI- or HITCOUNTER"
   v=$(ip6tables-save 2>/dev/null | grep -c KUBE || true)
   [ "$v" = 0 ] || report "$v ip6tables lines naming KUBE"
-  grep -qE " ($real|/var/lib/kubelet|/run/netns)" /proc/mounts && report "mounts: $(grep -oE " ($real|/var/lib/kubelet|/run/netns)[^ ]*" /proc/mounts | tr '\n' ' ')"
+  # Under /run/netns only the pods' namespaces are ours: /run/netns itself is a mount wherever
+  # `ip netns add` ran once, which is the host's business.
+  grep -qE " ($real|/var/lib/kubelet|/run/netns/)" /proc/mounts && report "mounts: $(grep -oE " ($real|/var/lib/kubelet|/run/netns/)[^ ]*" /proc/mounts | tr '\n' ' ')"
   pgrep -f "kubelet --config|kube-proxy --config|containerd --config $real|containerd-shim-runc-v2 .*$real|socat TCP-LISTEN:.*bind=$NODE_IP" >/dev/null &&
     report "processes: $(pgrep -af "kubelet --config|kube-proxy --config|containerd --config $real|containerd-shim-runc-v2 .*$real|socat TCP-LISTEN:.*bind=$NODE_IP" | cut -c1-80 | tr '\n' ';')"
   v=$(find /sys/fs/cgroup -mindepth 2 -maxdepth 2 -name kubepods -printf '%p ' 2>/dev/null)
