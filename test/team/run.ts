@@ -1,6 +1,17 @@
 // Runs a checker as CI does: its exit status and everything it printed, for the assertion message.
 import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { projectRoot } from "../support/paths";
+
+/** The files under `dir` (relative to the project root) whose names match `name`, relative too. */
+export function filesUnder(dir: string, name: RegExp): string[] {
+  return fs.readdirSync(path.join(projectRoot, dir), { withFileTypes: true }).flatMap((entry) => {
+    const file = path.join(dir, entry.name);
+    if (entry.isDirectory()) return filesUnder(file, name);
+    return name.test(entry.name) ? [file] : [];
+  });
+}
 
 export interface Checked {
   status: number | null;

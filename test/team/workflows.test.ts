@@ -4,15 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { expect } from "chai";
 import { projectRoot } from "../support/paths";
-import { check } from "./run";
-
-function yamlFiles(dir: string): string[] {
-  return fs.readdirSync(path.join(projectRoot, dir), { withFileTypes: true }).flatMap((entry) => {
-    const file = path.join(dir, entry.name);
-    if (entry.isDirectory()) return yamlFiles(file);
-    return /\.ya?ml$/.test(entry.name) ? [file] : [];
-  });
-}
+import { check, filesUnder } from "./run";
 
 describe("GitHub workflows (.github/)", () => {
   it("pass actionlint, shellcheck of their scripts included", () => {
@@ -22,7 +14,7 @@ describe("GitHub workflows (.github/)", () => {
   });
 
   it("use every third-party action by commit digest, its version in a comment", () => {
-    const uses = yamlFiles(".github").flatMap((file) =>
+    const uses = filesUnder(".github", /\.ya?ml$/).flatMap((file) =>
       [...fs.readFileSync(path.join(projectRoot, file), "utf8").matchAll(/uses:\s*(\S+)(.*)$/gm)].map(([, action, rest]) => ({ file, action, rest })),
     );
     expect(uses.length).to.be.greaterThan(3);
