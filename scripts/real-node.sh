@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A real node for the local cluster (scripts/cluster.sh up --real): a kubelet and kube-proxy joined to
 # the kwok control plane, running pods for real with a containerd instance of their own, Debian's runc
-# and CNI bridge, CoreDNS as the cluster's DNS, and images only from the loopback registry.
+# and CNI bridge, kube-router's firewall enforcing NetworkPolicies, CoreDNS as the cluster's DNS, and
+# images only from the loopback registry.
 # Called by cluster.sh, which has the control plane up first; everything it changes on the host is
 # listed under "Host changes" and undone by `down`.
 #   scripts/real-node.sh up | down | status
@@ -14,7 +15,7 @@
 # cluster DNS at CLUSTER_DNS_IP, NodePorts on 127.0.0.1 only.
 #
 # Host changes (each undone by `down`): the sysctls the kubelet and kube-proxy set, saved first;
-# iptables chains named KUBE-*, CNI-* and HITCOUNTER-*; the bridge; cgroups under kubepods; fixed paths
+# iptables chains named KUBE-*, CNI-* and HITCOUNTER-*; ipsets named KUBE-*; the bridge; cgroups under kubepods; fixed paths
 # the kubelet creates whatever its root dir (/var/lib/kubelet, /var/log/{pods,containers},
 # /run/netns), removed when they did not exist before.
 set -euo pipefail
@@ -48,7 +49,7 @@ preflight() {
     echo "the real node needs cgroup v1 memory and cpu controllers at /sys/fs/cgroup (found: $(cd /sys/fs/cgroup && echo *))" >&2
     exit 1
   fi
-  for b in containerd runc iptables unshare nsenter openssl docker socat; do command -v "$b" >/dev/null || missing+=("$b"); done
+  for b in containerd runc iptables ipset unshare nsenter openssl docker socat; do command -v "$b" >/dev/null || missing+=("$b"); done
   for b in bridge host-local loopback portmap; do [ -x "/usr/lib/cni/$b" ] || missing+=("/usr/lib/cni/$b"); done
   [ ${#missing[@]} = 0 ] || { echo "missing for the real node: ${missing[*]} (scripts/install-system-deps.sh)" >&2; exit 1; }
   if ss -Hltn 'sport = :10250' | grep -q . && ! alive "$real/kubelet.pid" kubelet; then
@@ -274,6 +275,21 @@ EOF
   wait_for kube-proxy "$real/kube-proxy.log" curl -fsS http://127.0.0.1:10256/healthz
 }
 
+# NetworkPolicies, enforced: kube-router's firewall alone (its router, service proxy and CNI stay
+# off), watching every namespace's pods and policies with the admin kubeconfig. It rejects what no
+# policy admits, in chains named KUBE-ROUTER-*, KUBE-POD-FW-* and KUBE-NWPLCY-* ahead of ours in
+# FORWARD, with ipsets named KUBE-SRC-* and KUBE-DST-*; its health and metrics ports stay closed.
+start_network_policy() {
+  alive "$real/kube-router.pid" "kube-router --run-firewall" && return 0
+  start kube-router "$(tool kube-router)" --run-firewall=true --run-router=false --run-service-proxy=false \
+    --enable-cni=false --enable-pod-egress=false --kubeconfig "$kubeconfig" --hostname-override "$node" \
+    --service-cluster-ip-range "$SERVICE_CIDR" --health-port 0 --metrics-port 0
+  wait_for kube-router "$real/kube-router.log" iptables -S KUBE-ROUTER-FORWARD
+}
+
+# The ipsets kube-router made; kube-proxy in iptables mode makes none.
+our_ipsets() { ipset list -n 2>/dev/null | grep '^KUBE-' || true; }
+
 # Docker sets FORWARD's policy to DROP; pod-to-pod traffic on the bridge (bridge-nf passes it through
 # iptables, and a Service hop routes it back out) is let through by a chain of ours. Pods have a route
 # to Services only, and nothing is forwarded off the bridge.
@@ -340,6 +356,7 @@ up() {
   allow_forwarding
   start_kubelet
   start_kube_proxy
+  start_network_policy
   deploy_coredns
   local_volumes | kubectl_ apply -f - >/dev/null
   status
@@ -399,11 +416,13 @@ restore_host() {
 }
 
 down() {
+  local v
   [ -d "$real" ] || return 0
   # The volumes' directories go with the node's state; their PersistentVolumes with it.
   kubectl_ delete pv -l hitcounter.dev/local-volume=true --wait=false >/dev/null 2>&1 || true
   stop apiserver-relay socat
   stop kube-proxy "kube-proxy --config"
+  stop kube-router "kube-router --run-firewall"
   stop kubelet "kubelet --config"
   kill_pods
   stop containerd "containerd --config"
@@ -412,6 +431,8 @@ down() {
   ip link delete "$bridge" 2>/dev/null || true
   grep -o " ${kubelet_root}[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
   remove_iptables
+  # After the rules that match them.
+  for v in $(our_ipsets); do ipset destroy "$v" 2>/dev/null || true; done
   remove_cgroups
   restore_host
   rm -rf "$real"
@@ -427,11 +448,13 @@ leftovers() {
   [ "$v" = 0 ] || report "$v iptables lines naming KUBE, CNI- or HITCOUNTER"
   v=$(ip6tables-save 2>/dev/null | grep -c KUBE || true)
   [ "$v" = 0 ] || report "$v ip6tables lines naming KUBE"
+  v=$(our_ipsets | tr '\n' ' ')
+  [ -z "$v" ] || report "ipsets: $v"
   # Under /run/netns only the pods' namespaces are ours: /run/netns itself is a mount wherever
   # `ip netns add` ran once, which is the host's business.
   grep -qE " ($real|/var/lib/kubelet|/run/netns/)" /proc/mounts && report "mounts: $(grep -oE " ($real|/var/lib/kubelet|/run/netns/)[^ ]*" /proc/mounts | tr '\n' ' ')"
-  pgrep -f "kubelet --config|kube-proxy --config|containerd --config $real|containerd-shim-runc-v2 .*$real|socat TCP-LISTEN:.*bind=$NODE_IP" >/dev/null &&
-    report "processes: $(pgrep -af "kubelet --config|kube-proxy --config|containerd --config $real|containerd-shim-runc-v2 .*$real|socat TCP-LISTEN:.*bind=$NODE_IP" | cut -c1-80 | tr '\n' ';')"
+  s="kubelet --config|kube-proxy --config|kube-router --run-firewall|containerd --config $real|containerd-shim-runc-v2 .*$real|socat TCP-LISTEN:.*bind=$NODE_IP"
+  pgrep -f "$s" >/dev/null && report "processes: $(pgrep -af "$s" | cut -c1-80 | tr '\n' ';')"
   v=$(find /sys/fs/cgroup -mindepth 2 -maxdepth 2 -name kubepods -printf '%p ' 2>/dev/null)
   [ -z "$v" ] || report "cgroups: $v"
   [ -d "$real" ] && report "state $real"
@@ -449,7 +472,7 @@ leftovers() {
 status() {
   local p
   if [ ! -d "$real" ]; then echo "real node:  none"; return 0; fi
-  for p in apiserver-relay containerd kubelet kube-proxy; do
+  for p in apiserver-relay containerd kubelet kube-proxy kube-router; do
     if [ -f "$real/$p.pid" ] && kill -0 "$(cat "$real/$p.pid")" 2>/dev/null; then
       echo "real node:  $p running (pid $(cat "$real/$p.pid"))"
     else

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the offline end-to-end toolchain from the Go module proxy: the Pulumi CLI and its Node
 # language host, the Kubernetes and Docker providers, the Docker Compose CLI plugin, a kwok control
-# plane with metrics-server, the real node's kubelet, kube-proxy, pause and CoreDNS, and what the
+# plane with metrics-server, the real node's kubelet, kube-proxy, pause, CoreDNS and kube-router, and what the
 # kube-prometheus-stack chart runs: prometheus-operator and its config reloader, Prometheus, Alertmanager
 # (with promtool and amtool), kube-state-metrics and kube-webhook-certgen (scripts/monitoring-images.sh
 # puts each in an image). The modules the proxy refuses (the language host, the Docker provider,
@@ -151,6 +151,11 @@ build_kube_node() {
 }
 
 # Cluster DNS for the real node's pods.
+build_kube_router() {
+  GOBIN=$1/bin go install -trimpath -ldflags "-s -w -X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=$KUBE_ROUTER_VERSION" \
+    "github.com/cloudnativelabs/kube-router/v2/cmd/kube-router@$KUBE_ROUTER_VERSION"
+}
+
 build_coredns() {
   GOBIN=$1/bin go install -trimpath -ldflags "-s -w" "github.com/coredns/coredns@$COREDNS_VERSION"
 }
@@ -283,6 +288,7 @@ components=(
   "pulumi-docker $PULUMI_DOCKER_VERSION build_pulumi_docker"
   "docker-compose $DOCKER_COMPOSE_VERSION build_docker_compose"
   "coredns $COREDNS_VERSION build_coredns"
+  "kube-router $KUBE_ROUTER_VERSION build_kube_router"
   "prometheus $PROMETHEUS_VERSION build_prometheus"
   "alertmanager $ALERTMANAGER_VERSION build_alertmanager"
   "kube-state-metrics $KUBE_STATE_METRICS_VERSION build_kube_state_metrics"

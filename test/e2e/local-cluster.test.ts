@@ -1,16 +1,30 @@
 // The local cluster itself: kwok simulates only the nodes it made, so a real kubelet can join it.
-import { execFileSync } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import * as os from "node:os";
 import * as path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { expect } from "chai";
 import { eventually, LocalCluster } from "../support/local-cluster";
 import { projectRoot } from "../support/paths";
 
-/** The metrics-server process of the local cluster, as `scripts/cluster.sh status` lists it. */
+const clusterScript = path.join(projectRoot, "scripts", "cluster.sh");
+
+/** The control plane's processes (apiserver, etcd, metrics-server, ...), as `scripts/cluster.sh status` lists them. */
+function componentPids(component = ""): number[] {
+  const status = execFileSync(clusterScript, ["status"], { encoding: "utf8" });
+  return status
+    .split("\n")
+    .filter((l) => l.startsWith("process:") && l.includes(component))
+    .map((l) => Number(l.split(/\s+/)[1]));
+}
+
 function metricsServerPid(): number | undefined {
-  const status = execFileSync(path.join(projectRoot, "scripts", "cluster.sh"), ["status"], { encoding: "utf8" });
-  const line = status.split("\n").find((l) => l.startsWith("process:") && l.includes("metrics-server"));
-  return line ? Number(line.split(/\s+/)[1]) : undefined;
+  return componentPids("metrics-server")[0];
+}
+
+/** Two busy loops per core at the tests' own priority, the way parallel builds load a CI machine. */
+function busyMachine(): ChildProcess[] {
+  return Array.from({ length: 2 * os.availableParallelism() }, () => spawn(process.execPath, ["-e", "for (;;);"], { stdio: "ignore" }));
 }
 
 describe("end to end: the local cluster", function () {
@@ -44,10 +58,29 @@ describe("end to end: the local cluster", function () {
     expect(crashed, "metrics-server running").to.be.a("number");
     process.kill(crashed as number, "SIGKILL");
     await eventually("metrics-server gone", async () => (metricsServerPid() === undefined ? true : undefined), { timeoutMs: 10_000, intervalMs: 500 });
-    execFileSync(path.join(projectRoot, "scripts", "cluster.sh"), ["up"], { encoding: "utf8" });
+    execFileSync(clusterScript, ["up"], { encoding: "utf8" });
     const restarted = metricsServerPid();
     expect(restarted, "metrics-server running again").to.be.a("number").and.not.equal(crashed);
     const usage = (await cluster.custom.listClusterCustomObject({ group: "metrics.k8s.io", version: "v1beta1", plural: "nodes" })) as { kind: string };
     expect(usage.kind).to.equal("NodeMetricsList");
+  });
+
+  // Last in the suite: it replaces the control plane, and with it everything the other files deployed.
+  it("`cluster:up` replaces a crashed control plane and starts it whole while every core is busy", async function () {
+    this.timeout(600_000);
+    for (const pid of componentPids()) process.kill(pid, "SIGKILL");
+    const busy = busyMachine();
+    const started = performance.now();
+    try {
+      execFileSync(clusterScript, ["up"], { encoding: "utf8", timeout: 540_000 });
+    } finally {
+      for (const loop of busy) loop.kill("SIGKILL");
+    }
+    console.log(`      cluster:up from nothing beside ${busy.length} busy loops: ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    const fresh = new LocalCluster();
+    const { items } = await fresh.core.listNode();
+    expect(items.map((node) => node.status?.conditions?.find((c) => c.type === "Ready")?.status)).to.deep.equal(["True", "True"]);
+    const usage = (await fresh.custom.listClusterCustomObject({ group: "metrics.k8s.io", version: "v1beta1", plural: "nodes" })) as { items: unknown[] };
+    expect(usage.items).to.have.length(2);
   });
 });

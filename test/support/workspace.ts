@@ -3,7 +3,7 @@
 // secrets. Driven either as a user drives it (`cli()`: the `pulumi` binary, whose language host
 // runs index.ts) or through an Automation API inline program (`stack()`), for the steps that need
 // a program object in this process.
-import { execFile, execFileSync } from "node:child_process";
+import { execFile, execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -108,6 +108,12 @@ export interface CliRun {
   seconds: number;
 }
 
+/** A running `pulumi` command: its exit, and a signal to its whole process group. */
+export interface InterruptibleRun {
+  exited: Promise<{ code: number | null; output: string }>;
+  interrupt(signal: "SIGINT" | "SIGKILL"): void;
+}
+
 export class PulumiCli {
   constructor(
     readonly cwd: string,
@@ -115,10 +121,15 @@ export class PulumiCli {
   ) {}
 
   /** Runs `pulumi <args>`; rejects with the command, its exit code and its output when it fails. */
-  async run(...args: string[]): Promise<CliRun> {
+  run(...args: string[]): Promise<CliRun> {
+    return this.exec(path.join(toolsBin, "pulumi"), [...args, "--non-interactive"]);
+  }
+
+  /** Runs `command` where a user runs `pulumi`: in the project, with this CLI and its backend. */
+  async exec(command: string, args: string[]): Promise<CliRun> {
     const started = performance.now();
     try {
-      const { stdout, stderr } = await promisify(execFile)(path.join(toolsBin, "pulumi"), [...args, "--non-interactive"], {
+      const { stdout, stderr } = await promisify(execFile)(command, args, {
         cwd: this.cwd,
         env: this.env,
         encoding: "utf8",
@@ -127,7 +138,7 @@ export class PulumiCli {
       return { stdout, stderr, seconds: (performance.now() - started) / 1000 };
     } catch (error) {
       const failed = error as { code?: number; stdout?: string; stderr?: string };
-      throw new Error(`pulumi ${args.join(" ")} exited ${failed.code}:\n${failed.stderr ?? ""}\n${(failed.stdout ?? "").slice(-4000)}`, { cause: error });
+      throw new Error(`${path.basename(command)} ${args.join(" ")} exited ${failed.code}:\n${failed.stderr ?? ""}\n${(failed.stdout ?? "").slice(-4000)}`, { cause: error });
     }
   }
 
@@ -141,6 +152,19 @@ export class PulumiCli {
     if (extraCa) buildArgs.push(`NPM_CA_PEM=${extraCa}`);
     await this.run("config", "set", "registryServer", registry);
     for (const [i, arg] of buildArgs.entries()) await this.run("config", "set", "--path", `imageBuildArgs[${i}]`, arg);
+  }
+
+  /**
+   * Starts `pulumi <args>` in a process group of its own, as a terminal runs a command, so a test can
+   * interrupt the CLI and its plugins together the way Ctrl-C (SIGINT) or a killed CI job (SIGKILL) does.
+   */
+  start(...args: string[]): InterruptibleRun {
+    const child = spawn(path.join(toolsBin, "pulumi"), [...args, "--non-interactive"], { cwd: this.cwd, env: this.env, detached: true });
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<{ code: number | null; output: string }>((resolve) => child.on("close", (code) => resolve({ code, output })));
+    return { exited, interrupt: (signal) => process.kill(-(child.pid as number), signal) };
   }
 
   /** `pulumi <args> --json`, parsed. */
