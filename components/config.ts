@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
-// The service owns its log levels; the stack passes one through LOG_LEVEL. A dependency-free module.
-import { type LogLevel, logLevels } from "../service/src/config";
+// The service owns its log levels and what a CA bundle must hold; the stack passes them through
+// LOG_LEVEL and REDIS_TLS_CA_FILE. A module with no dependencies beyond Node's own.
+import { isCertificateBundle, type LogLevel, logLevels } from "../service/src/config";
 import { type HelmValues, isMap, plainTextCredentials } from "./monitoring/helm-values";
 import { exactVersion, pinnedImage } from "./pins";
 
@@ -54,7 +55,13 @@ export interface Autoscaling {
   scaleDownMaxPercent: number;
 }
 
-export interface RedisSettings {
+/** Where Redis lives: the stack's own in the cluster, or an external one (a managed Redis) it only connects to. */
+export const redisModes = ["in-cluster", "external"] as const;
+
+export type RedisSettings = InClusterRedisSettings | ExternalRedisSettings;
+
+export interface InClusterRedisSettings {
+  mode: "in-cluster";
   image: string;
   resources: ContainerResources;
   /**
@@ -62,6 +69,17 @@ export interface RedisSettings {
    * the claim is a protected resource, so no `pulumi destroy` deletes the data with it.
    */
   persistence?: { storageSize: string; storageClass?: string; protect: boolean; appendfsync: AppendFsync };
+}
+
+export interface ExternalRedisSettings {
+  mode: "external";
+  host: string;
+  port: number;
+  /** Present when the connection is TLS; `caBundle`: PEM certificates to trust instead of Node's public CAs. */
+  tls?: { caBundle?: string };
+  password: pulumi.Output<string>;
+  /** The data lives outside the stack: no volume of ours to check or protect. */
+  persistence?: undefined;
 }
 
 /** When Redis fsyncs its append-only file: once a second, or before it answers each write. */
@@ -149,16 +167,45 @@ export function loadStackConfig(): StackConfig {
           scaleDownMaxPercent: read.integer("scaleDownMaxPercent", 1, 100),
         }
       : undefined,
-    redis: {
-      image: read.pinnedImage("redisImage"),
-      resources: read.resources("redisCpuRequest", "redisCpuLimit", "redisMemoryRequest", "redisMemoryLimit"),
-      persistence: readPersistence(read),
-    },
+    redis: readRedis(read),
     monitoring: read.boolean("monitoringEnabled") ? readMonitoring(read, namespace) : undefined,
   };
 }
 
-function readPersistence(read: ConfigReader): RedisSettings["persistence"] {
+// Keys of one mode are refused in the other, where they would be silently ignored (those with
+// defaults, such as redisPort or redisImage, cannot be told apart from unset ones and are ignored).
+const externalRedisKeys = ["redisHost", "redisTlsCaBundle", "redisPassword"];
+
+function readRedis(read: ConfigReader): RedisSettings {
+  const mode = read.oneOf("redisMode", redisModes);
+  if (mode === "in-cluster") {
+    const external = externalRedisKeys.find((key) => read.optionalString(key) !== undefined);
+    if (external !== undefined) throw read.invalid(external, `nothing while ${read.key("redisMode")} is in-cluster (the stack's own Redis has a generated password and no TLS)`, "<set>");
+    return {
+      mode,
+      image: read.pinnedImage("redisImage"),
+      resources: read.resources("redisCpuRequest", "redisCpuLimit", "redisMemoryRequest", "redisMemoryLimit"),
+      persistence: readPersistence(read),
+    };
+  }
+  if (read.boolean("redisPersistence")) throw read.invalid("redisPersistence", `false while ${read.key("redisMode")} is external (the external Redis keeps the data)`, "true");
+  const host = read.matching("redisHost", /^[A-Za-z0-9.-]+$/, "the host name or IP address of the external Redis (e.g. its primary endpoint)");
+  const port = read.integer("redisPort", 1, 65535);
+  const password = read.secret("redisPassword");
+  if (password === undefined) throw read.invalid("redisPassword", "the external Redis's password or token, set with `pulumi config set --secret redisPassword`", "");
+  const caBundle = read.optionalString("redisTlsCaBundle");
+  if (!read.boolean("redisTls")) {
+    if (caBundle !== undefined) throw read.invalid("redisTlsCaBundle", `nothing while ${read.key("redisTls")} is false`, "<set>");
+    return { mode, host, port, password };
+  }
+  if (caBundle !== undefined && !isCertificateBundle(caBundle)) {
+    // Not shown: a private key pasted by mistake would be.
+    throw read.invalid("redisTlsCaBundle", "PEM certificates (-----BEGIN CERTIFICATE-----), each complete", "<not shown>");
+  }
+  return { mode, host, port, tls: { caBundle }, password };
+}
+
+function readPersistence(read: ConfigReader): InClusterRedisSettings["persistence"] {
   const protect = read.boolean("protectRedisData");
   if (!read.boolean("redisPersistence")) {
     if (protect) throw read.invalid("protectRedisData", `false while ${read.key("redisPersistence")} is false (there is no volume to protect)`, "true");

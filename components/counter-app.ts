@@ -28,12 +28,25 @@ export interface CounterAppArgs {
   /** The HPA's minimum, the replicas when there is no HPA, and the PodDisruptionBudget's trigger. */
   minReplicas: number;
   autoscaling?: Autoscaling;
-  redis: { host: pulumi.Input<string>; port: number; passwordSecret: { name: pulumi.Input<string>; key: string } };
+  redis: RedisConnection;
 }
+
+/** Where the backend finds Redis, whoever runs it (RedisStore in the cluster, or ExternalRedis). */
+export interface RedisConnection {
+  host: pulumi.Input<string>;
+  port: number;
+  passwordSecret: { name: pulumi.Input<string>; key: string };
+  /** TLS, the server name verified; `caBundle`: a Secret key holding the CAs to trust instead of Node's public ones. */
+  tls?: { caBundle?: { secretName: pulumi.Input<string>; key: string } };
+}
+
+// Where the pods read the CA bundle of an external Redis.
+const redisCaDir = "/etc/redis-tls";
+const redisCaFile = "ca.crt";
 
 /** The counter backend: Deployment, Service, HorizontalPodAutoscaler and PodDisruptionBudget. */
 export class CounterApp extends pulumi.ComponentResource {
-  /** Static: Redis's NetworkPolicy admits these pods before the app is declared. */
+  /** Static: the Redis NetworkPolicy (RedisStore's ingress, ExternalRedis's egress) names these pods before the app is declared. */
   public static readonly podLabels = { "app.kubernetes.io/name": "hit-counter", "app.kubernetes.io/component": "backend", "app.kubernetes.io/part-of": "hit-counter" };
   public static readonly containerName = "hit-counter";
   /** The Service port that serves /metrics. */
@@ -48,6 +61,7 @@ export class CounterApp extends pulumi.ComponentResource {
     super("hitcounter:index:CounterApp", name, {}, opts);
     const metadata = { name, namespace: args.namespace, labels: CounterApp.podLabels };
     const probe = (path: string) => ({ httpGet: { path, port: httpPort.name } });
+    const caBundle = args.redis.tls?.caBundle;
 
     const deployment = new k8s.apps.v1.Deployment(
       name,
@@ -85,6 +99,8 @@ export class CounterApp extends pulumi.ComponentResource {
                     { name: "REDIS_HOST", value: args.redis.host },
                     { name: "REDIS_PORT", value: String(args.redis.port) },
                     { name: "REDIS_PASSWORD", valueFrom: { secretKeyRef: args.redis.passwordSecret } },
+                    ...(args.redis.tls ? [{ name: "REDIS_TLS", value: "true" }] : []),
+                    ...(caBundle ? [{ name: "REDIS_TLS_CA_FILE", value: `${redisCaDir}/${redisCaFile}` }] : []),
                     { name: "LOG_LEVEL", value: args.logLevel },
                   ],
                   resources: args.resources,
@@ -96,11 +112,18 @@ export class CounterApp extends pulumi.ComponentResource {
                   readinessProbe: { ...probe("/readyz"), periodSeconds: 5, failureThreshold: 2 },
                   // The sleep action needs no shell in the image (Kubernetes 1.30+).
                   lifecycle: { preStop: { sleep: { seconds: preStopSeconds } } },
-                  volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+                  volumeMounts: [
+                    { name: "tmp", mountPath: "/tmp" },
+                    ...(caBundle ? [{ name: "redis-ca", mountPath: redisCaDir, readOnly: true }] : []),
+                  ],
                 },
               ],
-              // The root filesystem is read-only; Node and npm may still want a scratch directory.
-              volumes: [{ name: "tmp", emptyDir: { sizeLimit: "64Mi" } }],
+              volumes: [
+                // The root filesystem is read-only; Node and npm may still want a scratch directory.
+                { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
+                // Only the CA bundle's key: the password stays out of the filesystem.
+                ...(caBundle ? [{ name: "redis-ca", secret: { secretName: caBundle.secretName, items: [{ key: caBundle.key, path: redisCaFile }] } }] : []),
+              ],
             },
           },
         },

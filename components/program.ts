@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { checkCluster, clusterProvider, type InspectCluster, inspectCluster, reportFit } from "./cluster";
 import { loadStackConfig } from "./config";
 import { CounterApp, servicePort } from "./counter-app";
+import { ExternalRedis } from "./external-redis";
 import { CounterImage } from "./image";
 import { Monitoring } from "./monitoring/monitoring";
 import { GeneratedPassword } from "./password";
@@ -48,16 +49,20 @@ export async function deployHitCounter(inspect: InspectCluster = inspectCluster)
   const image = new CounterImage("hit-counter", { source: config.image, platform: fit.imagePlatform, tag: pulumi.getStack() });
   const pullSecret = config.image.credentials && registryPullSecret("registry-pull", namespace, config.image.credentials, onCluster);
 
-  const redis = new RedisStore(
-    "redis",
-    {
-      namespace,
-      settings: config.redis,
-      password: new GeneratedPassword("redis-password").value,
-      clientLabels: CounterApp.podLabels,
-    },
-    inCluster,
-  );
+  // The backend connects the same way to the stack's own Redis and to an external one.
+  const redis =
+    config.redis.mode === "external"
+      ? new ExternalRedis("external-redis", { namespace, settings: config.redis, clientLabels: CounterApp.podLabels }, inCluster)
+      : new RedisStore(
+          "redis",
+          {
+            namespace,
+            settings: config.redis,
+            password: new GeneratedPassword("redis-password").value,
+            clientLabels: CounterApp.podLabels,
+          },
+          inCluster,
+        );
 
   const app = new CounterApp("hit-counter", {
     namespace,
@@ -68,7 +73,7 @@ export async function deployHitCounter(inspect: InspectCluster = inspectCluster)
     serviceType: config.serviceType,
     minReplicas: config.minReplicas,
     autoscaling: config.autoscaling,
-    redis: { host: redis.host, port: redis.port, passwordSecret: redis.passwordSecret },
+    redis: redis.connection,
   }, inCluster);
 
   const monitoring = config.monitoring && new Monitoring("monitoring", { settings: config.monitoring, app }, inCluster);

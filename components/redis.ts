@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { RedisSettings } from "./config";
+import type { InClusterRedisSettings } from "./config";
+import type { RedisConnection } from "./counter-app";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "./pod-security";
 
 export const redisPort = 6379;
@@ -9,7 +10,7 @@ const redisUid = 999;
 
 export interface RedisStoreArgs {
   namespace: pulumi.Input<string>;
-  settings: RedisSettings;
+  settings: InClusterRedisSettings;
   password: pulumi.Output<string>;
   /** Labels of the pods allowed to connect: the NetworkPolicy admits them and no one else. */
   clientLabels: Record<string, string>;
@@ -17,10 +18,8 @@ export interface RedisStoreArgs {
 
 /** Redis with a generated password: Secret, Service, Deployment or StatefulSet, NetworkPolicy. */
 export class RedisStore extends pulumi.ComponentResource {
-  public readonly host: pulumi.Output<string>;
-  public readonly port = redisPort;
-  /** Where clients read the password from (a secretKeyRef), never a copy of the value. */
-  public readonly passwordSecret: { name: pulumi.Output<string>; key: string };
+  /** Its Service, and where clients read the password from (a secretKeyRef), never a copy of the value. */
+  public readonly connection: RedisConnection;
   public static readonly podLabels = { "app.kubernetes.io/name": "redis", "app.kubernetes.io/component": "store", "app.kubernetes.io/part-of": "hit-counter" };
 
   constructor(name: string, args: RedisStoreArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -42,7 +41,6 @@ export class RedisStore extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    this.passwordSecret = { name: secret.metadata.name, key: "password" };
 
     const service = new k8s.core.v1.Service(
       name,
@@ -56,7 +54,7 @@ export class RedisStore extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    this.host = service.metadata.name;
+    this.connection = { host: service.metadata.name, port: redisPort, passwordSecret: { name: secret.metadata.name, key: "password" } };
 
     const podTemplate: k8s.types.input.core.v1.PodTemplateSpec = {
       metadata: { labels: RedisStore.podLabels },
@@ -144,12 +142,12 @@ export class RedisStore extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    this.registerOutputs({ host: this.host, passwordSecretName: this.passwordSecret.name });
+    this.registerOutputs({ host: service.metadata.name, passwordSecretName: secret.metadata.name });
   }
 }
 
 /** redis.conf without the password: append-only persistence on a volume, or nothing on disk at all. */
-function redisConf(settings: RedisSettings): string {
+function redisConf(settings: InClusterRedisSettings): string {
   const persistence = settings.persistence ? ["appendonly yes", `appendfsync ${settings.persistence.appendfsync}`] : ["appendonly no", 'save ""'];
   return [`port ${redisPort}`, "dir /data", ...persistence, ""].join("\n");
 }

@@ -11,6 +11,8 @@ export interface RedisServerOptions {
   binary?: string;
   /** Persist in an append-only file in `dir`, fsynced as `appendfsync` says; none by default. */
   aof?: { dir: string; appendfsync: "everysec" | "always" };
+  /** Serve TLS only (no plain port) with this certificate and key; redis-cli trusts `caFile`. */
+  tls?: { certFile: string; keyFile: string; caFile: string };
 }
 
 export class RedisServer {
@@ -30,7 +32,7 @@ export class RedisServer {
   }
 
   get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
+    return `${this.options.tls ? "rediss" : "redis"}://127.0.0.1:${this.port}`;
   }
 
   get running(): boolean {
@@ -42,7 +44,12 @@ export class RedisServer {
     if (this.child) throw new Error(`redis-server on port ${this.port} is already running`);
     const { aof } = this.options;
     const persistence = aof ? ["--appendonly", "yes", "--appendfsync", aof.appendfsync, "--dir", aof.dir] : ["--appendonly", "no"];
-    const args = ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", ...persistence];
+    const { tls } = this.options;
+    // Clients need no certificate of their own, as with a managed Redis.
+    const listener = tls
+      ? ["--port", "0", "--tls-port", String(this.port), "--tls-cert-file", tls.certFile, "--tls-key-file", tls.keyFile, "--tls-auth-clients", "no"]
+      : ["--port", String(this.port)];
+    const args = [...listener, "--bind", "127.0.0.1", "--save", "", ...persistence];
     if (this.options.password) args.push("--requirepass", this.options.password);
     const child = spawn(this.options.binary ?? "redis-server", args, { stdio: ["ignore", "pipe", "pipe"] });
     this.child = child;
@@ -62,7 +69,8 @@ export class RedisServer {
   /** Runs one command with redis-cli (Debian's redis-tools, a dependency of redis-server) and returns its reply. */
   async cli(...command: string[]): Promise<string> {
     const auth = this.options.password ? ["--no-auth-warning", "-a", this.options.password] : [];
-    const { stdout } = await promisify(execFile)("redis-cli", ["-p", String(this.port), ...auth, ...command]);
+    const tls = this.options.tls ? ["--tls", "--cacert", this.options.tls.caFile] : [];
+    const { stdout } = await promisify(execFile)("redis-cli", ["-p", String(this.port), ...tls, ...auth, ...command]);
     return stdout.trim();
   }
 

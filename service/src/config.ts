@@ -1,5 +1,7 @@
 // The service's settings, read once from the environment and validated before anything starts:
 // a bad value stops the process with one line naming the variable and what it should be.
+import { X509Certificate } from "node:crypto";
+import { readFileSync } from "node:fs";
 
 export const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof logLevels)[number];
@@ -8,8 +10,17 @@ export interface RedisConfig {
   /** Where Redis is, without credentials: the password lives only in `password`, so logs can redact it. */
   url: string;
   password: string | undefined;
+  /** Present when the connection is TLS (a rediss:// URL); the server's certificate is always verified. */
+  tls: RedisTls | undefined;
   /** Upper bound for connecting and for each command, so a request never waits on Redis longer. */
   timeoutMs: number;
+}
+
+export interface RedisTls {
+  /** REDIS_TLS_CA_FILE, for the log; undefined: Node's bundled public CAs are trusted. */
+  caFile: string | undefined;
+  /** The PEM certificates read from caFile, checked at startup. */
+  ca: string | undefined;
 }
 
 export interface Config {
@@ -54,9 +65,10 @@ function integer(env: Env, variable: string, fallback: number, min: number, max:
   return value;
 }
 
-// REDIS_URL is the one-line form; REDIS_HOST/REDIS_PORT are the lecture's. Accepting both at once
-// would leave a reader guessing which one wins, so that is an error too.
-function redisAddress(env: Env): { url: string; password: string | undefined } {
+// REDIS_URL is the one-line form, with rediss:// for TLS; REDIS_HOST/REDIS_PORT are the lecture's,
+// with REDIS_TLS=true for TLS. Accepting both forms at once would leave a reader guessing which one
+// wins, so that is an error too.
+function redisAddress(env: Env): Pick<RedisConfig, "url" | "password" | "tls"> {
   const password = env.REDIS_PASSWORD || undefined;
   const raw = env.REDIS_URL;
   if (raw === undefined || raw === "") {
@@ -65,10 +77,14 @@ function redisAddress(env: Env): { url: string; password: string | undefined } {
       throw new ConfigError("REDIS_HOST", "a host name or IP address", host);
     }
     const port = integer(env, "REDIS_PORT", 6379, 1, 65535);
-    return { url: `redis://${host}:${port}`, password };
+    const tls = boolean(env, "REDIS_TLS");
+    return { url: `${tls ? "rediss" : "redis"}://${host}:${port}`, password, tls: redisTls(env, tls) };
   }
   if (env.REDIS_HOST || env.REDIS_PORT) {
     throw new ConfigError("REDIS_URL", "unset when REDIS_HOST or REDIS_PORT is set", raw);
+  }
+  if (env.REDIS_TLS) {
+    throw new ConfigError("REDIS_TLS", "unset when REDIS_URL is set (its scheme says it: rediss:// is TLS)", env.REDIS_TLS);
   }
   let url: URL;
   try {
@@ -81,7 +97,51 @@ function redisAddress(env: Env): { url: string; password: string | undefined } {
   }
   const urlPassword = decodeURIComponent(url.password) || undefined;
   url.password = "";
-  return { url: url.toString(), password: password ?? urlPassword };
+  return { url: url.toString(), password: password ?? urlPassword, tls: redisTls(env, url.protocol === "rediss:") };
+}
+
+function boolean(env: Env, variable: string): boolean {
+  const raw = env[variable];
+  if (raw === undefined || raw === "" || raw === "false") return false;
+  if (raw === "true") return true;
+  throw new ConfigError(variable, "true or false", raw);
+}
+
+// A CA file without TLS would be silently unused: most likely TLS was meant, so say so.
+function redisTls(env: Env, on: boolean): RedisTls | undefined {
+  const caFile = env.REDIS_TLS_CA_FILE || undefined;
+  if (!on) {
+    if (caFile !== undefined) throw new ConfigError("REDIS_TLS_CA_FILE", "unset without TLS (REDIS_TLS=true or a rediss:// REDIS_URL)", caFile);
+    return undefined;
+  }
+  return { caFile, ca: caFile === undefined ? undefined : caBundle(caFile) };
+}
+
+// Read now, so a missing or mangled bundle stops the process at startup instead of showing up later
+// as an untrusted server.
+function caBundle(file: string): string {
+  let pem: string;
+  try {
+    pem = readFileSync(file, "utf8");
+  } catch (error) {
+    throw new ConfigError("REDIS_TLS_CA_FILE", `a readable file (${(error as NodeJS.ErrnoException).code})`, file);
+  }
+  if (!isCertificateBundle(pem)) throw new ConfigError("REDIS_TLS_CA_FILE", "a file of PEM certificates (-----BEGIN CERTIFICATE-----)", file);
+  return pem;
+}
+
+/**
+ * True when `pem` holds at least one X.509 certificate in PEM and every one of them parses (a copy
+ * and paste can truncate one). The stack checks its CA bundle setting with it too.
+ */
+export function isCertificateBundle(pem: string): boolean {
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g) ?? [];
+  try {
+    for (const block of blocks) new X509Certificate(block);
+  } catch {
+    return false;
+  }
+  return blocks.length > 0;
 }
 
 // An unparseable URL may still hold a password; never echo it into an error line.

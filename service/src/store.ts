@@ -1,5 +1,6 @@
 // The counter in Redis. One client, shared by all requests: node-redis pipelines concurrent commands
 // on its single connection, so there is no pool to size.
+import { isIP } from "node:net";
 import { createClient } from "redis";
 import type { RedisConfig } from "./config";
 
@@ -27,6 +28,8 @@ function reconnectDelay(retries: number): number {
 /** The hit counter, kept in Redis: one INCR per visit, a PING for readiness. */
 export class CounterStore {
   private readonly client;
+  /** Why the last connection attempt failed, until one succeeds. */
+  private connectionProblem: Error | undefined;
 
   constructor(
     private readonly config: RedisConfig,
@@ -39,7 +42,7 @@ export class CounterStore {
       // Without a queue, a command issued while Redis is down fails at once instead of piling up
       // in memory until Redis returns (or the process runs out of memory).
       disableOfflineQueue: true,
-      socket: { connectTimeout: config.timeoutMs, reconnectStrategy: reconnectDelay },
+      socket: { connectTimeout: config.timeoutMs, reconnectStrategy: reconnectDelay, ...tlsOptions(config) },
       // Commands a hung Redis has not answered stay queued after their requests gave up (see run()):
       // past this many, new ones fail at once instead of growing the queue.
       commandsQueueMaxLength: 10_000,
@@ -48,7 +51,11 @@ export class CounterStore {
     });
     // node-redis emits 'error' for every dropped socket; with no listener, Node would throw it and
     // kill the process.
-    this.client.on("error", (error: Error) => this.events.onError("connection", error));
+    this.client.on("error", (error: Error) => {
+      this.connectionProblem = explain(error, config);
+      this.events.onError("connection", this.connectionProblem);
+    });
+    this.client.on("ready", () => (this.connectionProblem = undefined));
   }
 
   /**
@@ -71,7 +78,11 @@ export class CounterStore {
 
   /** Waits for commands already sent, then closes the connection; stops reconnecting. */
   async close(): Promise<void> {
-    if (this.client.isOpen) await this.client.close();
+    if (!this.client.isOpen) return;
+    // Not connected, nothing sent can still be answered; close() would wait forever for the reply
+    // to a handshake the server cut short.
+    if (this.client.isReady) await this.client.close();
+    else this.client.destroy();
   }
 
   // A Redis that accepts the connection but does not answer must not hold requests forever. The
@@ -87,11 +98,51 @@ export class CounterStore {
       return await Promise.race([command(), timedOut]);
     } catch (error) {
       this.events.onError("command", asError(error));
-      throw new StoreUnavailableError(error);
+      // While disconnected, every command fails with "The client is offline"; the reason is why the
+      // last connection failed.
+      throw new StoreUnavailableError(this.client.isReady ? error : (this.connectionProblem ?? error));
     } finally {
       clearTimeout(timer);
     }
   }
+}
+
+// Node sends the server name (SNI) only when it is given one, and never an IP address; managed Redis
+// endpoints behind shared front ends route by it. The certificate is checked against the same name
+// (or the IP), with rejectUnauthorized at Node's default: true.
+function tlsOptions({ url, tls }: RedisConfig): { tls: true; ca: string | undefined; servername: string | undefined } | undefined {
+  if (!tls) return undefined;
+  const host = new URL(url).hostname.replace(/^\[(.*)\]$/, "$1");
+  return { tls: true, ca: tls.ca, servername: isIP(host) ? undefined : host };
+}
+
+// OpenSSL's verdicts on a certificate chain that ends at no CA the client trusts.
+const untrustedChain = new Set([
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "CERT_SIGNATURE_FAILURE",
+]);
+
+/**
+ * A refusal that only a configuration change fixes (a certificate signed by another CA or for another
+ * host, a wrong or missing password), said with the variable to look at; other errors as they are.
+ */
+function explain(error: Error, { tls }: RedisConfig): Error {
+  const code = (error as NodeJS.ErrnoException).code ?? "";
+  if (untrustedChain.has(code)) {
+    const trusted = tls?.caFile ? `a CA in REDIS_TLS_CA_FILE (${tls.caFile})` : "a CA Node trusts (set REDIS_TLS_CA_FILE to the server's CA bundle)";
+    // Without Node's hint to try --use-system-ca: the CAs to trust come from REDIS_TLS_CA_FILE here.
+    return new Error(`the server's TLS certificate is not signed by ${trusted}: ${error.message.split(";")[0]}`);
+  }
+  if (code === "ERR_TLS_CERT_ALTNAME_INVALID") {
+    return new Error(`the server's TLS certificate is not for this host (check REDIS_HOST or REDIS_URL): ${error.message}`);
+  }
+  if (error.message.startsWith("WRONGPASS")) return new Error(`Redis refused the password (check REDIS_PASSWORD): ${error.message}`);
+  if (error.message.startsWith("NOAUTH")) return new Error(`Redis requires a password (set REDIS_PASSWORD): ${error.message}`);
+  return error;
 }
 
 function asError(value: unknown): Error {

@@ -74,6 +74,39 @@ const invalid: { config: Record<string, ConfigValue>; message: string }[] = [
     message: 'Invalid config hitcounter:redisAppendFsync: expected one of everysec, always, got "no"',
   },
   {
+    config: { redisMode: "managed" },
+    message: 'Invalid config hitcounter:redisMode: expected one of in-cluster, external, got "managed"',
+  },
+  {
+    config: { redisHost: "redis.example.com" },
+    message: 'Invalid config hitcounter:redisHost: expected nothing while hitcounter:redisMode is in-cluster (the stack\'s own Redis has a generated password and no TLS), got "<set>"',
+  },
+  {
+    config: { redisMode: "external", redisPassword: "token" },
+    message: 'Invalid config hitcounter:redisHost: expected the host name or IP address of the external Redis (e.g. its primary endpoint), got ""',
+  },
+  {
+    config: { redisMode: "external", redisHost: "redis.example.com" },
+    message: 'Invalid config hitcounter:redisPassword: expected the external Redis\'s password or token, set with `pulumi config set --secret redisPassword`, got ""',
+  },
+  {
+    config: { redisMode: "external", redisHost: "redis.example.com", redisPassword: "token", redisPersistence: true },
+    message: 'Invalid config hitcounter:redisPersistence: expected false while hitcounter:redisMode is external (the external Redis keeps the data), got "true"',
+  },
+  {
+    config: { redisMode: "external", redisHost: "redis.example.com", redisPassword: "token", redisPort: 0 },
+    message: 'Invalid config hitcounter:redisPort: expected an integer from 1 to 65535, got "0"',
+  },
+  {
+    config: { redisMode: "external", redisHost: "redis.example.com", redisPassword: "token", redisTls: false, redisTlsCaBundle: "-----BEGIN CERTIFICATE-----" },
+    message: 'Invalid config hitcounter:redisTlsCaBundle: expected nothing while hitcounter:redisTls is false, got "<set>"',
+  },
+  // A truncated certificate, and a private key pasted instead of a certificate (never shown).
+  ...["-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----", "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMG\n-----END PRIVATE KEY-----"].map((bundle) => ({
+    config: { redisMode: "external", redisHost: "redis.example.com", redisPassword: "token", redisTlsCaBundle: bundle },
+    message: 'Invalid config hitcounter:redisTlsCaBundle: expected PEM certificates (-----BEGIN CERTIFICATE-----), each complete, got "<not shown>"',
+  })),
+  {
     config: { registryServer: "" },
     message: 'Invalid config hitcounter:registryServer: expected a registry to push to (e.g. localhost:5000) when hitcounter:image is not set, got ""',
   },

@@ -21,6 +21,14 @@ describe("policy pack: the stacks", () => {
     ]);
   });
 
+  it("dev with an external Redis: every policy passes, the namespace fenced by the backend's egress policy", async () => {
+    const run = await runProgram("dev", {
+      config: { redisMode: "external", redisHost: "redis.example.com", redisPassword: "token" },
+      secretKeys: ["redisPassword"],
+    });
+    expect(await violations(createPolicies(), declaredForPolicies(run))).to.deep.equal([]);
+  });
+
   it("dev without its HPA (both targets 0): the Deployment sets replicas and no policy objects", async () => {
     const run = await runProgram("dev", { config: { cpuTargetUtilization: 0, memoryTargetUtilization: 0 } });
     expect(await violations(createPolicies(), declaredForPolicies(run))).to.deep.equal([]);

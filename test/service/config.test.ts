@@ -8,7 +8,7 @@ describe("service configuration", function () {
   it("has defaults that need no environment at all", function () {
     expect(loadConfig({})).to.deep.equal({
       port: 3000,
-      redis: { url: "redis://redis:6379", password: undefined, timeoutMs: 1000 },
+      redis: { url: "redis://redis:6379", password: undefined, tls: undefined, timeoutMs: 1000 },
       counterKey: "hits",
       logLevel: "info",
       shutdownGraceMs: 25_000,
@@ -17,12 +17,19 @@ describe("service configuration", function () {
 
   it("takes the lecture's REDIS_HOST and REDIS_PORT, and REDIS_PASSWORD", function () {
     const config = loadConfig({ REDIS_HOST: "cache.internal", REDIS_PORT: "6380", REDIS_PASSWORD: "s3cret" });
-    expect(config.redis).to.deep.equal({ url: "redis://cache.internal:6380", password: "s3cret", timeoutMs: 1000 });
+    expect(config.redis).to.deep.equal({ url: "redis://cache.internal:6380", password: "s3cret", tls: undefined, timeoutMs: 1000 });
   });
 
   it("moves a password out of REDIS_URL so the URL can be logged", function () {
     const config = loadConfig({ REDIS_URL: "redis://:p%40ss@10.0.0.7:6379/2" });
-    expect(config.redis).to.deep.equal({ url: "redis://10.0.0.7:6379/2", password: "p@ss", timeoutMs: 1000 });
+    expect(config.redis).to.deep.equal({ url: "redis://10.0.0.7:6379/2", password: "p@ss", tls: undefined, timeoutMs: 1000 });
+  });
+
+  it("turns TLS on with REDIS_TLS=true or a rediss:// REDIS_URL, trusting Node's public CAs without REDIS_TLS_CA_FILE", function () {
+    const tls = { caFile: undefined, ca: undefined };
+    expect(loadConfig({ REDIS_HOST: "cache.example.com", REDIS_PORT: "6380", REDIS_TLS: "true" }).redis).to.deep.include({ url: "rediss://cache.example.com:6380", tls });
+    expect(loadConfig({ REDIS_URL: "rediss://cache.example.com:6380" }).redis).to.deep.include({ url: "rediss://cache.example.com:6380", tls });
+    expect(loadConfig({ REDIS_TLS: "false" }).redis).to.deep.include({ url: "redis://redis:6379", tls: undefined });
   });
 
   const badValues: [Record<string, string>, string][] = [
@@ -38,6 +45,19 @@ describe("service configuration", function () {
     [
       { REDIS_URL: "redis://a:1", REDIS_HOST: "b" },
       'invalid configuration: REDIS_URL must be unset when REDIS_HOST or REDIS_PORT is set, got "redis://a:1"',
+    ],
+    [{ REDIS_TLS: "yes" }, 'invalid configuration: REDIS_TLS must be true or false, got "yes"'],
+    [
+      { REDIS_URL: "redis://a:1", REDIS_TLS: "true" },
+      'invalid configuration: REDIS_TLS must be unset when REDIS_URL is set (its scheme says it: rediss:// is TLS), got "true"',
+    ],
+    [
+      { REDIS_TLS_CA_FILE: "/etc/redis-tls/ca.crt" },
+      'invalid configuration: REDIS_TLS_CA_FILE must be unset without TLS (REDIS_TLS=true or a rediss:// REDIS_URL), got "/etc/redis-tls/ca.crt"',
+    ],
+    [
+      { REDIS_TLS: "true", REDIS_TLS_CA_FILE: "/nonexistent/ca.crt" },
+      'invalid configuration: REDIS_TLS_CA_FILE must be a readable file (ENOENT), got "/nonexistent/ca.crt"',
     ],
     [
       { COUNTER_KEY: "two words" },
