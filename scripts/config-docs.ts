@@ -1,5 +1,5 @@
 // Writes the README's configuration reference from Pulumi.yaml's `config:` block, the one place
-// every setting is declared: `npm run docs:config`. test/components/readme.test.ts fails when the
+// every setting is declared: `npm run docs:config`. test/scripts/config-docs.test.ts fails when the
 // README is behind.
 import * as fs from "node:fs";
 import * as path from "node:path";
