@@ -7,21 +7,18 @@
 // operator turns the program's ServiceMonitor, rules and receiver into their configuration. Each `it`
 // stands on the one before it (--bail).
 import { setTimeout as sleep } from "node:timers/promises";
-import { execFile } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import { promisify } from "node:util";
 import { expect } from "chai";
 import type { Series } from "../../stress/load/series";
 import { eventually, LocalCluster } from "../support/local-cluster";
-import { projectRoot } from "../support/paths";
 import { pinnedVersions } from "../support/versions";
 import { E2eProject, type PulumiCli } from "../support/workspace";
 import { standInImages } from "../support/standins";
 import { AlertWebhook } from "./support/alert-webhook";
 import { realNode, RealNodeFigures } from "./support/figures";
 import { chartObjects, ChartMonitoring } from "./support/monitoring";
+import { stress as runStress } from "./support/stress";
 
 const namespace = "hitcounter-dev";
 const backendSelector = "app.kubernetes.io/name=hit-counter,app.kubernetes.io/component=backend";
@@ -35,16 +32,6 @@ const release = `${namespace}-kps`;
 const monitoringNamespace = `${namespace}-monitoring`;
 const chart = chartObjects(release);
 const app = `namespace="${namespace}", service="hit-counter"`;
-
-/** SIGKILLs every process of a pod's container, found by its cgroup as the kubelet made it; returns how many. */
-function killContainer(podUid: string, containerId: string): number {
-  const id = containerId.replace(/^containerd:\/\//, "");
-  const [procs] = fs.globSync(`/sys/fs/cgroup/pids/kubepods/**/pod${podUid}/${id}/cgroup.procs`);
-  if (!id || !procs) throw new Error(`no cgroup for container ${containerId} of pod ${podUid} under /sys/fs/cgroup/pids/kubepods`);
-  const pids = fs.readFileSync(procs, "utf8").split("\n").filter(Boolean).map(Number);
-  for (const pid of pids) process.kill(pid, "SIGKILL");
-  return pids.length;
-}
 
 describe("real node: the lecture's demo with real pods, real CPU and the real HPA", function () {
   this.timeout(900_000);
@@ -77,15 +64,9 @@ describe("real node: the lecture's demo with real pods, real CPU and the real HP
     return { status: 200, ...body, ms };
   }
 
-  /** `npm run stress` as a user runs it, its report read back from series.json. */
-  async function stress(...args: string[]): Promise<Series> {
-    const out = fs.mkdtempSync(path.join(os.tmpdir(), "hitcounter-stress-"));
-    const { stdout } = await promisify(execFile)("npm", ["run", "--silent", "stress", "--", ...args, "--kubeconfig", cluster.kubeconfig, "--namespace", namespace, "--hpa", "hit-counter", "--out", out], {
-      cwd: projectRoot,
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    console.log(stdout.replace(/^/gm, "      "));
-    return JSON.parse(fs.readFileSync(path.join(out, "series.json"), "utf8")) as Series;
+  /** `npm run stress` as a user runs it, watching the stack's HPA. */
+  function stress(...args: string[]): Promise<Series> {
+    return runStress(cluster, namespace, [...args, "--hpa", "hit-counter"]);
   }
 
   async function hpaReplicas(): Promise<{ current: number; desired: number }> {
@@ -329,36 +310,6 @@ describe("real node: the lecture's demo with real pods, real CPU and the real HP
     expect(series.result.check?.exact, `counter check: ${JSON.stringify(series.result.check)}`).to.equal(true);
     expect(series.result.total.errors, "failed requests").to.deep.equal({});
     expect(Object.keys(series.result.pods).length, "pods answering").to.be.at.least(4);
-  });
-
-  // SIGKILL, as the OOM killer or a crash ends a process: no SIGTERM, no preStop, no drain. A figure,
-  // not a bound; what the test holds to is that no 2xx goes uncounted.
-  it("a backend pod's process killed with SIGKILL under load: requests fail only for a moment, every 2xx is counted", async function () {
-    const ready = await readyBackendPods();
-    expect(ready.length, "Ready backend pods before the kill").to.be.at.least(2);
-    const load = stress("--url", url, "--stages", "steady:45s:8:400");
-    await sleep(15_000);
-    const victim = (await backendPods()).find((pod) => pod.metadata?.name === ready[0]);
-    const killed = killContainer(victim?.metadata?.uid ?? "", victim?.status?.containerStatuses?.[0]?.containerID ?? "");
-    const series = await load;
-    const failures = series.buckets.filter((b) => Object.keys(b.errors).length > 0).map((b) => b.t);
-    const failed = Object.values(series.result.total.errors).reduce((a, b) => a + b, 0);
-    const check = series.result.check;
-    if (!check) throw new Error(`no counter check: ${series.result.checkError}`);
-    const uncounted = check.increments - check.successes;
-    figures.add(
-      `backend pod SIGKILLed under load (${ready.length} Ready, ${killed} process)`,
-      `${failed} of ${series.result.total.sent} requests failed (${JSON.stringify(series.result.total.errors)}) within ${failures.length ? Math.max(...failures) - Math.min(...failures) + 1 : 0} s; ${uncounted} increments without a 2xx`,
-    );
-    // A request whose INCR ran as its process died counts without an answer; a 2xx never goes uncounted.
-    expect(uncounted, `counter check: ${JSON.stringify(check)}`).to.be.within(0, failed);
-    await eventually("the killed pod restarted and Ready", async () => {
-      const pod = (await backendPods()).find((p) => p.metadata?.name === ready[0]);
-      return pod && (pod.status?.containerStatuses?.[0]?.restartCount ?? 0) > 0 && (await readyBackendPods()).includes(ready[0]) ? true : undefined;
-    }).catch(async () => {
-      // The HPA may have scaled the pod away meanwhile: scale-in picks any pod.
-      expect(await readyBackendPods()).to.not.include(ready[0]);
-    });
   });
 
   it("with the Redis pod deleted, GET / answers 503 fast, no backend pod restarts, and service comes back by itself", async function () {

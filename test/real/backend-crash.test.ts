@@ -1,0 +1,108 @@
+// A backend pod's process killed with SIGKILL under load, as the OOM killer or a crash ends it: no
+// SIGTERM, no preStop, no drain. Two replicas without an HPA, so the other pod is there to serve and
+// nothing else moves. What fails and for how long are figures (printed, not bounded); what the test
+// holds to is that no 2xx goes uncounted and that the pod comes back by itself. Each `it` stands on
+// the one before it (--bail).
+import * as fs from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Stack } from "@pulumi/pulumi/automation";
+import { expect } from "chai";
+import { eventually, LocalCluster } from "../support/local-cluster";
+import { standInImages } from "../support/standins";
+import { E2eProject } from "../support/workspace";
+import { realNode, RealNodeFigures, realNodeName } from "./support/figures";
+import { stress } from "./support/stress";
+
+const namespace = "hitcounter-crash";
+const backendSelector = "app.kubernetes.io/component=backend";
+const runs = 3;
+
+/** SIGKILLs every process of a pod's container, found by the cgroup the kubelet made for it; returns how many. */
+function killContainer(podUid: string, containerId: string): number {
+  const id = containerId.replace(/^containerd:\/\//, "");
+  const [procs] = fs.globSync(`/sys/fs/cgroup/pids/kubepods/**/pod${podUid}/${id}/cgroup.procs`);
+  if (!id || !procs) throw new Error(`no cgroup for container ${containerId} of pod ${podUid} under /sys/fs/cgroup/pids/kubepods`);
+  const pids = fs.readFileSync(procs, "utf8").split("\n").filter(Boolean).map(Number);
+  for (const pid of pids) process.kill(pid, "SIGKILL");
+  return pids.length;
+}
+
+describe("real node: a backend pod's process killed with SIGKILL under load", function () {
+  this.timeout(900_000);
+  let cluster: LocalCluster;
+  let project: E2eProject;
+  let stack: Stack | undefined;
+  let url: string;
+  const figures = new RealNodeFigures();
+
+  async function backendPods() {
+    const { items } = await cluster.core.listNamespacedPod({ namespace, labelSelector: backendSelector });
+    return items;
+  }
+
+  async function allReady(): Promise<boolean> {
+    const pods = await backendPods();
+    return pods.length === 2 && pods.every((pod) => pod.status?.containerStatuses?.[0]?.ready === true);
+  }
+
+  before(async function () {
+    cluster = new LocalCluster();
+    await realNode(cluster);
+    project = E2eProject.create(cluster.kubeconfig);
+    stack = await project.stack("crash", {
+      kubeContext: cluster.context,
+      namespace,
+      image: await cluster.publishService(`${project.dir}/service`, "crash"),
+      serviceType: "NodePort",
+      minReplicas: 2,
+      cpuTargetUtilization: 0,
+      memoryTargetUtilization: 0,
+      redisImage: await cluster.pushImage(standInImages().REDIS_IMAGE, "redis", "bookworm"),
+      monitoringEnabled: false,
+    });
+    await stack.up();
+    const service = await cluster.core.readNamespacedService({ name: "hit-counter", namespace });
+    url = `http://127.0.0.1:${service.spec?.ports?.[0].nodePort}/`;
+  });
+
+  after(async function () {
+    if (stack) await stack.destroy().catch(() => undefined);
+    project?.remove();
+    figures.print();
+  });
+
+  it("runs two backend pods on the real node, no HPA", async function () {
+    expect(await allReady()).to.equal(true);
+    expect((await backendPods()).map((pod) => pod.spec?.nodeName)).to.deep.equal([realNodeName, realNodeName]);
+  });
+
+  for (let run = 1; run <= runs; run++) {
+    it(`run ${run} of ${runs}: requests fail only for a moment, every 2xx is counted, the pod restarts by itself`, async function () {
+      await eventually("both backend pods Ready", async () => ((await allReady()) ? true : undefined));
+      const load = stress(cluster, namespace, ["--url", url, "--stages", "steady:40s:8:400"]);
+      await sleep(15_000);
+      const victim = (await backendPods())[run % 2];
+      const restartsBefore = victim.status?.containerStatuses?.[0]?.restartCount ?? 0;
+      killContainer(victim.metadata?.uid ?? "", victim.status?.containerStatuses?.[0]?.containerID ?? "");
+      const series = await load;
+
+      const check = series.result.check;
+      if (!check) throw new Error(`no counter check: ${series.result.checkError}`);
+      const failed = Object.values(series.result.total.errors).reduce((a, b) => a + b, 0);
+      const failing = series.buckets.filter((b) => Object.keys(b.errors).length > 0).map((b) => b.t);
+      const uncounted = check.increments - check.successes;
+      figures.add(
+        `run ${run}: one of 2 pods SIGKILLed at 400 req/s`,
+        `${failed} of ${series.result.total.sent} failed ${JSON.stringify(series.result.total.errors)}, over ${failing.length ? Math.max(...failing) - Math.min(...failing) + 1 : 0} s; ${uncounted} increments without a 2xx`,
+      );
+      // A request whose INCR ran as its process died is counted without an answer; a 2xx never goes uncounted.
+      expect(uncounted, `counter check: ${JSON.stringify(check)}`).to.be.within(0, failed);
+      const restarted = await eventually("the killed pod restarted and Ready", async () => {
+        const pod = (await backendPods()).find((p) => p.metadata?.uid === victim.metadata?.uid);
+        const status = pod?.status?.containerStatuses?.[0];
+        return status && status.restartCount > restartsBefore && status.ready ? status : undefined;
+      });
+      expect(restarted.lastState?.terminated?.exitCode, "exit code of the killed process").to.equal(137);
+    });
+  }
+});
