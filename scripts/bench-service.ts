@@ -1,6 +1,6 @@
 // npm run bench:service — server CPU per request, throughput and latency of the counter service
-// against a real Redis on loopback, beside a bare node:http + node-redis server doing the same INCR,
-// in the same run, alternating; then both held to 200m CPU (the lecture's pod limit) by a cgroup v1
+// against a real Redis on loopback, beside a bare node:http + node-redis server doing the same INCR
+// (compiled and run with plain node, as the service is), in the same run, alternating; then both held to 200m CPU (the lecture's pod limit) by a cgroup v1
 // quota; then memory. The load is wrk (scripts/bench/wrk.ts), which stays below saturation.
 // CPU per request comes from each server's own /proc/<pid>/stat: on a shared machine it moves far
 // less than req/s, so it is the figure the goal is set on (service <= 1.25x bare).
@@ -8,12 +8,14 @@
 // BENCH_LIMITED (1; 0 skips the 200m runs, for a quick before/after of a change).
 import { setTimeout as sleep } from "node:timers/promises";
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import fs from "node:fs";
 import path from "node:path";
 import { freePort, waitForPort } from "./lib/net";
+import { createGroup, hasController, joinGroup, removeGroup, startInGroup } from "./lib/cgroup";
 import { RedisServer } from "./lib/redis-server";
 import { ServiceProcess } from "./lib/service-process";
+import { compileScript, type CompiledScript } from "./bench/compile";
 import { cpuTimeUs, rssMiB } from "./bench/proc";
+import { median, spread } from "./bench/stats";
 import { wrk } from "./bench/wrk";
 
 const root = path.resolve(__dirname, "..");
@@ -25,8 +27,6 @@ const limitedRuns = process.env.BENCH_LIMITED !== "0";
 const cpuTargetRatio = 1.25;
 // 200m = 20 ms of CPU time in every 100 ms period.
 const cpuQuota = { quotaUs: 20_000, periodUs: 100_000 };
-const cgroupCpu = "/sys/fs/cgroup/cpu";
-const cgroupMemory = "/sys/fs/cgroup/memory";
 
 interface Measurement {
   rps: number;
@@ -78,25 +78,17 @@ async function rounds(redis: RedisServer, servers: Server[], label: string): Pro
   return results;
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
-
 /** "median (min–max)" of one metric over a server's runs. */
-function spread(measurements: Measurement[], metric: (m: Measurement) => number, digits: number): string {
-  const values = measurements.map(metric);
-  const f = (n: number) => n.toFixed(digits);
-  return `${f(median(values))} (${f(Math.min(...values))}–${f(Math.max(...values))})`;
+function spreadOf(measurements: Measurement[], metric: (m: Measurement) => number, digits: number): string {
+  return spread(measurements.map(metric), digits);
 }
 
 function table(results: Map<Server, Measurement[]>): void {
   console.log(`${"".padEnd(28)} ${"req/s".padEnd(22)} ${"CPU µs/request".padEnd(20)} ${"p50 ms".padEnd(18)} p99 ms`);
   for (const [server, ms] of results) {
     console.log(
-      `${server.name.padEnd(28)} ${spread(ms, (m) => m.rps, 0).padEnd(22)} ${spread(ms, (m) => m.cpuUs, 1).padEnd(20)} ` +
-        `${spread(ms, (m) => m.p50, 2).padEnd(18)} ${spread(ms, (m) => m.p99, 2)}`,
+      `${server.name.padEnd(28)} ${spreadOf(ms, (m) => m.rps, 0).padEnd(22)} ${spreadOf(ms, (m) => m.cpuUs, 1).padEnd(20)} ` +
+        `${spreadOf(ms, (m) => m.p50, 2).padEnd(18)} ${spreadOf(ms, (m) => m.p99, 2)}`,
     );
   }
 }
@@ -107,10 +99,20 @@ function ratio(results: Map<Server, Measurement[]>, metric: (m: Measurement) => 
   return service / bare;
 }
 
-async function startBare(redis: RedisServer): Promise<{ server: Server; child: ChildProcess }> {
+/**
+ * service / bare within each round, "median (min–max)": on a busy machine both servers of a round
+ * share its load, so the ratio moves less than either figure.
+ */
+function roundRatios(results: Map<Server, Measurement[]>, metric: (m: Measurement) => number): string {
+  const [service, bare] = [...results.values()];
+  return spread(service.map((m, i) => metric(m) / metric(bare[i])), 2);
+}
+
+/** The bare server, compiled and run with plain `node` like the service (scripts/bench/compile.ts). */
+async function startBare(redis: RedisServer, compiled: CompiledScript): Promise<{ server: Server; child: ChildProcess }> {
   const port = await freePort();
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "scripts/bench/bare-counter.ts")], {
-    env: { PATH: process.env.PATH ?? "", PORT: String(port), REDIS_URL: redis.url },
+  const child = spawn(process.execPath, [compiled.file], {
+    env: { PATH: process.env.PATH ?? "", ...compiled.env, PORT: String(port), REDIS_URL: redis.url },
     stdio: ["ignore", "ignore", "inherit"],
   });
   await waitForPort(port, 20_000);
@@ -120,21 +122,19 @@ async function startBare(redis: RedisServer): Promise<{ server: Server; child: C
 
 /** Runs `body` with each pid in a cgroup v1 CPU group of its own, limited to the quota, then moves them back. */
 async function withCpuQuota<T>(pids: number[], body: () => Promise<T>): Promise<T> {
-  const groups = pids.map((pid) => ({ pid, dir: path.join(cgroupCpu, `hitcounter-bench-${pid}`) }));
+  const groups: string[] = [];
   try {
-    for (const { pid, dir } of groups) {
-      fs.mkdirSync(dir);
-      fs.writeFileSync(path.join(dir, "cpu.cfs_period_us"), String(cpuQuota.periodUs));
-      fs.writeFileSync(path.join(dir, "cpu.cfs_quota_us"), String(cpuQuota.quotaUs));
-      fs.writeFileSync(path.join(dir, "cgroup.procs"), String(pid));
+    for (const pid of pids) {
+      const dir = createGroup("cpu", `hitcounter-bench-${pid}`, {
+        "cpu.cfs_period_us": String(cpuQuota.periodUs),
+        "cpu.cfs_quota_us": String(cpuQuota.quotaUs),
+      });
+      groups.push(dir);
+      joinGroup(dir, pid);
     }
     return await body();
   } finally {
-    for (const { pid, dir } of groups) {
-      if (!fs.existsSync(dir)) continue;
-      fs.writeFileSync(path.join(cgroupCpu, "cgroup.procs"), String(pid));
-      fs.rmdirSync(dir);
-    }
+    groups.forEach(removeGroup);
   }
 }
 
@@ -142,15 +142,12 @@ async function withCpuQuota<T>(pids: number[], body: () => Promise<T>): Promise<
 function heapLimitMiB(memoryLimit?: string): number {
   const script = "console.log(require('node:v8').getHeapStatistics().heap_size_limit)";
   if (!memoryLimit) return Number(execFileSync(process.execPath, ["-e", script], { encoding: "utf8" })) / 2 ** 20;
-  const dir = path.join(cgroupMemory, `hitcounter-bench-heap-${process.pid}`);
-  fs.mkdirSync(dir);
+  const dir = createGroup("memory", `hitcounter-bench-heap-${process.pid}`, { "memory.limit_in_bytes": memoryLimit });
   try {
-    fs.writeFileSync(path.join(dir, "memory.limit_in_bytes"), memoryLimit);
-    // The shell joins the group before it becomes node, so Node starts inside the limit.
-    const out = execFileSync("sh", ["-c", `echo $$ > ${dir}/cgroup.procs && exec "$0" -e "$1"`, process.execPath, script], { encoding: "utf8" });
-    return Number(out) / 2 ** 20;
+    const { command, args } = startInGroup(dir, process.execPath, ["-e", script]);
+    return Number(execFileSync(command, args, { encoding: "utf8" })) / 2 ** 20;
   } finally {
-    fs.rmdirSync(dir);
+    removeGroup(dir);
   }
 }
 
@@ -167,7 +164,8 @@ async function main(): Promise<void> {
 
   const redis = await RedisServer.start();
   const service = await ServiceProcess.start({ REDIS_URL: redis.url, LOG_LEVEL: "info" }, { compiled: true });
-  const bare = await startBare(redis);
+  const compiledBare = compileScript(path.join(root, "scripts/bench/bare-counter.ts"));
+  const bare = await startBare(redis, compiledBare);
   const servers: Server[] = [{ name: "service (koa)", url: service.url, pid: service.pid }, bare.server];
   try {
     const idleRss = servers.map((server) => rssMiB(server.pid));
@@ -177,7 +175,7 @@ async function main(): Promise<void> {
     const heap = await heapUsedMiB(servers[0]);
 
     let limited: Map<Server, Measurement[]> | undefined;
-    if (limitedRuns && fs.existsSync(path.join(cgroupCpu, "cpu.cfs_quota_us"))) {
+    if (limitedRuns && hasController("cpu")) {
       limited = await withCpuQuota(
         servers.map((server) => server.pid),
         () => rounds(redis, servers, "200m"),
@@ -188,19 +186,21 @@ async function main(): Promise<void> {
     table(unlimited);
     const cpuRatio = ratio(unlimited, (m) => m.cpuUs);
     console.log(`service / bare: CPU per request ${cpuRatio.toFixed(2)}x (goal <= ${cpuTargetRatio}), req/s ${ratio(unlimited, (m) => m.rps).toFixed(2)}x`);
+    console.log(`service / bare within each round: CPU per request ${roundRatios(unlimited, (m) => m.cpuUs)}, req/s ${roundRatios(unlimited, (m) => m.rps)}`);
     if (limited) {
       console.log(`\neach held to 200m CPU (cgroup v1 cpu.cfs_quota_us ${cpuQuota.quotaUs}/${cpuQuota.periodUs}):`);
       table(limited);
       console.log(`service / bare: CPU per request ${ratio(limited, (m) => m.cpuUs).toFixed(2)}x, req/s ${ratio(limited, (m) => m.rps).toFixed(2)}x`);
+      console.log(`service / bare within each round: CPU per request ${roundRatios(limited, (m) => m.cpuUs)}, req/s ${roundRatios(limited, (m) => m.rps)}`);
     } else {
-      console.log(limitedRuns ? `\nno cgroup v1 cpu controller at ${cgroupCpu}: no 200m runs` : "\nno 200m runs (BENCH_LIMITED=0)");
+      console.log(limitedRuns ? "\nno cgroup v1 cpu controller: no 200m runs" : "\nno 200m runs (BENCH_LIMITED=0)");
     }
     console.log("no lost increments: in every run the counter moved by the completed count (+ at most the requests cut off at the end)");
 
     console.log("\nmemory:");
     servers.forEach((server, i) => console.log(`${server.name.padEnd(28)} RSS ${idleRss[i].toFixed(0)} MiB idle -> ${loadedRss[i].toFixed(0)} MiB after load`));
     console.log(`service V8 heap after load: ${heap.used.toFixed(0)} MiB used of ${heap.total.toFixed(0)} MiB allocated`);
-    if (fs.existsSync(path.join(cgroupMemory, "memory.limit_in_bytes"))) {
+    if (hasController("memory")) {
       console.log(`V8 heap limit Node picks: ${heapLimitMiB().toFixed(0)} MiB unconstrained, ${heapLimitMiB("256M").toFixed(0)} MiB in a 256Mi memory cgroup`);
     }
     if (cpuRatio > cpuTargetRatio) process.exitCode = 1;
@@ -208,6 +208,7 @@ async function main(): Promise<void> {
     bare.child.kill("SIGTERM");
     await service.stop();
     await redis.stop();
+    compiledBare.remove();
   }
 }
 

@@ -3,6 +3,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
+import { startInGroup } from "./cgroup";
 import { freePort, waitForPort } from "./net";
 
 const serviceDir = path.resolve(__dirname, "../../service");
@@ -15,6 +16,8 @@ export interface SpawnOptions {
   compiled?: boolean;
   /** Node's own flags, before the script (e.g. --cpu-prof for a profile). */
   nodeArgs?: string[];
+  /** A cgroup v1 group (its directory) to start in, so all of the process's memory is charged there. */
+  cgroup?: string;
 }
 
 export interface Exit {
@@ -46,7 +49,8 @@ export class ServiceProcess {
   static async spawn(env: Record<string, string> = {}, options: SpawnOptions = {}): Promise<ServiceProcess> {
     const port = env.PORT === undefined ? await freePort() : Number(env.PORT);
     const args = [...(options.nodeArgs ?? []), ...(options.compiled ? ["dist/server.js"] : ["--import", "tsx", "src/server.ts"])];
-    const child = spawn(process.execPath, args, {
+    const command = options.cgroup ? startInGroup(options.cgroup, process.execPath, args) : { command: process.execPath, args };
+    const child = spawn(command.command, command.args, {
       cwd: serviceDir,
       env: { PATH: process.env.PATH ?? "", LOG_LEVEL: "warn", PORT: String(port), ...env },
       stdio: ["ignore", "pipe", "pipe"],

@@ -78,19 +78,21 @@ function hasBody(ctx: Context): boolean {
 function countHit({ store, hostname }: AppDeps): Middleware {
   const escapedHostname = escapeHtml(hostname);
   return async (ctx) => {
-    ctx.set("Cache-Control", "no-store");
-    ctx.set("Vary", "Accept");
+    // Fixed headers straight onto Node's response: Koa's ctx.set builds an array of entries and
+    // normalizes each value on every call, for strings that never change.
+    ctx.res.setHeader("Cache-Control", "no-store");
+    ctx.res.setHeader("Vary", "Accept");
     // HEAD runs the GET handler (route()); a HEAD is not a visit, so it must not count.
     if (ctx.method === "HEAD") {
       ctx.status = 200;
-      ctx.set("Content-Type", htmlType);
+      ctx.res.setHeader("Content-Type", htmlType);
       return;
     }
     const hits = await store.increment();
     if (prefersJson(ctx)) {
       ctx.body = { hits, pod: hostname };
     } else {
-      ctx.set("Content-Type", htmlType);
+      ctx.res.setHeader("Content-Type", htmlType);
       ctx.body = `Hello! This page has been visited ${hits} times. Served by pod: <b>${escapedHostname}</b>`;
     }
   };
