@@ -49,7 +49,8 @@ function main(): void {
   }
   for (const [urn, id] of plan.imports) console.log(`import ${id}  (${urn})`);
   for (const urn of plan.cleared) console.log(`clear  ${urn}`);
-  if (plan.imports.length) process.stdout.write(pulumi("refresh", "--yes", "--skip-preview", ...plan.imports.flatMap(([urn, id]) => ["--import-pending-creates", urn, id])));
+  // The flag takes one string each time; the CLI pairs them up as URN, ID, URN, ID, ...
+  if (plan.imports.length) process.stdout.write(pulumi("refresh", "--yes", "--skip-preview", ...plan.imports.flatMap(([urn, id]) => ["--import-pending-creates", urn, "--import-pending-creates", id])));
   if (plan.cleared.length) process.stdout.write(pulumi("refresh", "--yes", "--skip-preview", "--clear-pending-creates"));
   console.log("repaired: run `pulumi up`");
 }

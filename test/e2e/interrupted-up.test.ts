@@ -1,6 +1,6 @@
 // `pulumi up` interrupted while it creates the dev stack: by Ctrl-C (SIGINT: Pulumi's graceful cancel)
 // and by a killed CI job (SIGKILL, the CLI and its plugins at once). After each, the README's recovery
-// (`npm run stack:recover`, then `pulumi up`) converges: the stack's objects and the state agree,
+// (`pulumi cancel` and `npm run stack:recover` after a kill, then `pulumi up`) converges: the stack's objects and the state agree,
 // nothing is left behind in the namespace, and the next preview changes nothing.
 import * as path from "node:path";
 import { expect } from "chai";
@@ -113,7 +113,7 @@ describe("end to end: `pulumi up` interrupted while creating resources, then rep
     await expectConverged();
   });
 
-  it("a killed job (SIGKILL): the interrupted creates stay pending; `npm run stack:recover` imports them and `pulumi up` completes the stack", async function () {
+  it("a killed job (SIGKILL): the lock and the interrupted creates stay; `pulumi cancel` and `npm run stack:recover` clear them and `pulumi up` completes the stack", async function () {
     await cli.run("destroy", "--yes", "--skip-preview");
     expect(await objectsInCluster()).to.deep.equal([]);
     const { code } = await interruptedUp("SIGKILL");
@@ -121,6 +121,8 @@ describe("end to end: `pulumi up` interrupted while creating resources, then rep
     const pending = (await exported()).deployment.pending_operations ?? [];
     console.log(`      SIGKILL: pending after it: ${pending.map((op) => `${op.type} ${op.resource.urn.split("::").pop()}`).join(", ")}`);
     expect(pending.filter((op) => op.type === "creating")).to.have.length.above(0);
+    // The killed update still holds the stack's lock: `pulumi cancel` releases it.
+    await cli.run("cancel", "--yes");
     const repair = await recover();
     expect(repair).to.include("repaired: run `pulumi up`");
     await expectConverged();
