@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
-scripts/install-node.sh
+scripts/setup/install-node.sh
 
 debian_image=hitcounter-local/debian:bookworm
 node_image=hitcounter-local/node:${NODE_VERSION}-bookworm-slim
@@ -22,7 +22,7 @@ mirror=$(sed -n 's/^URIs: *\(http[^ ]*\/debian\)$/\1/p' /etc/apt/sources.list.d/
 mirror=${mirror:-http://deb.debian.org/debian}
 rootfs_tar=$HITCOUNTER_CACHE/debian-bookworm-minbase.tar
 
-scripts/dockerd.sh
+scripts/setup/dockerd.sh
 
 # Work folders, removed however the script ends (one trap: a second `trap ... EXIT` would replace it).
 temporary=()

@@ -11,7 +11,7 @@ source scripts/env.sh
 tag=${1:-hit-counter-service:local}
 context=${2:-service}
 
-scripts/dockerd.sh
+scripts/setup/dockerd.sh
 if [ -z "${NODE_IMAGE:-}" ]; then
   NODE_IMAGE=$(scripts/base-images.sh | sed -n 's/^NODE_IMAGE=//p')
 fi

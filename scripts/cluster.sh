@@ -268,7 +268,7 @@ up() {
   local real=${1:-}
   [ -z "$real" ] || [ "$real" = --real ] || { echo "usage: $0 up [--real]" >&2; exit 2; }
   mkdir -p "$state"
-  if [ -x scripts/dockerd.sh ]; then scripts/dockerd.sh; fi
+  if [ -x scripts/setup/dockerd.sh ]; then scripts/setup/dockerd.sh; fi
   registry_up
   private_registry_up
   chart_repository_up

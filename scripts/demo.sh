@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
-scripts/install-node.sh
+scripts/setup/install-node.sh
 
 stack=local
 namespace=hitcounter-local

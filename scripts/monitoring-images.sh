@@ -45,7 +45,7 @@ list() {
 stage_base() {
   local rootfs=$1/rootfs
   if [ ! -d /usr/share/ca-certificates/mozilla ] || [ ! -d /usr/share/zoneinfo ]; then
-    echo "missing Debian's ca-certificates or tzdata: run scripts/install-system-deps.sh" >&2
+    echo "missing Debian's ca-certificates or tzdata: run scripts/setup/install-system-deps.sh" >&2
     exit 1
   fi
   mkdir -p "$rootfs/etc/ssl/certs" "$rootfs/usr/share" "$rootfs/tmp"
@@ -156,7 +156,7 @@ binaries() {
     alertmanager) set -- alertmanager amtool ;;
     prometheus-operator) set -- operator ;;
     busybox)
-      [ -x /usr/bin/busybox ] || { echo "missing /usr/bin/busybox: run scripts/install-system-deps.sh" >&2; exit 1; }
+      [ -x /usr/bin/busybox ] || { echo "missing /usr/bin/busybox: run scripts/setup/install-system-deps.sh" >&2; exit 1; }
       echo /usr/bin/busybox
       busybox_libraries
       return ;;

