@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A throwaway Kubernetes on loopback for the end-to-end suite: a kwok control plane run as local
 # processes (fake nodes; pod CPU/memory simulated from pod annotations and served by metrics-server),
-# an image registry holding the images kube-prometheus-stack runs (scripts/monitoring-images.sh), and a
+# an image registry holding the images kube-prometheus-stack runs (scripts/images/monitoring-images.sh), and a
 # Helm chart repository serving the vendored kube-prometheus-stack.
 # Everything runs from the binaries scripts/tools.sh built: nothing is downloaded, and the cluster
 # has its own kubeconfig (~/.kube/config is never read or written).
@@ -273,7 +273,7 @@ up() {
   private_registry_up
   chart_repository_up
   # The images kube-prometheus-stack runs, under its own repository paths (list: monitoring-images.sh list).
-  scripts/monitoring-images.sh >/dev/null
+  scripts/images/monitoring-images.sh >/dev/null
   if cluster_healthy; then
     echo "cluster $name already up"
   else

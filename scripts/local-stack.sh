@@ -29,7 +29,7 @@ local_stack_require_real_node() {
 # (local_stack_monitoring turns it on).
 local_stack_configure() {
   local images redis ca
-  images=$(scripts/base-images.sh)
+  images=$(scripts/images/base-images.sh)
   redis=$(sed -n 's/^REDIS_IMAGE=//p' <<<"$images")
   docker tag "$redis" "$REGISTRY/redis:bookworm"
   docker push -q "$REGISTRY/redis:bookworm" >/dev/null
@@ -41,12 +41,12 @@ local_stack_configure() {
   pulumi_ config set monitoringEnabled false
   pulumi_ config set redisImage "$(docker image inspect --format '{{join .RepoDigests "\n"}}' "$REGISTRY/redis:bookworm" | grep -m1 "^$REGISTRY/")"
   pulumi_ config set --path 'imageBuildArgs[0]' "$(grep '^NODE_IMAGE=' <<<"$images")"
-  ca=$(scripts/extra-ca-certs.sh)
+  ca=$(scripts/images/extra-ca-certs.sh)
   if [ -n "$ca" ]; then pulumi_ config set --path 'imageBuildArgs[1]' "NPM_CA_PEM=$ca"; fi
 }
 
 # kube-prometheus-stack from the loopback chart repository, its images from the loopback registry
-# (scripts/monitoring-images.sh pushed them there, under the chart's own paths), and what this cluster
+# (scripts/images/monitoring-images.sh pushed them there, under the chart's own paths), and what this cluster
 # needs: no Grafana (its image cannot be built offline); no control-plane scrapes (kube-controller-manager,
 # the scheduler, etcd and kube-proxy run as host processes, as hidden as on a managed control plane);
 # the certgen built here (the chart asks for 1.8.7); only the real node's kubelet scraped (the kwok nodes

@@ -3,7 +3,7 @@
 # language host, the Kubernetes and Docker providers, the Docker Compose CLI plugin, a kwok control
 # plane with metrics-server, the real node's kubelet, kube-proxy, pause, CoreDNS and kube-router, and what the
 # kube-prometheus-stack chart runs: prometheus-operator and its config reloader, Prometheus, Alertmanager
-# (with promtool and amtool), kube-state-metrics and kube-webhook-certgen (scripts/monitoring-images.sh
+# (with promtool and amtool), kube-state-metrics and kube-webhook-certgen (scripts/images/monitoring-images.sh
 # puts each in an image). The modules the proxy refuses (the language host, the Docker provider,
 # kube-state-metrics, certgen) are built from ../shared/thirdparty/src; their dependencies still come
 # from the proxy.

@@ -4,7 +4,7 @@
 # the cluster script's registry health check, busybox for its httpd (the local chart repository),
 # wrk for the benchmark (npm run bench:service); for the real node (cluster.sh up --real): containerd,
 # runc, the CNI plugins, iptables and conntrack for kube-proxy, ipset for kube-router, socat for its apiserver relay, gcc and libc6-dev for the static pause binary;
-# ca-certificates and tzdata, whose files scripts/monitoring-images.sh puts in the monitoring images;
+# ca-certificates and tzdata, whose files scripts/images/monitoring-images.sh puts in the monitoring images;
 # apache2-utils for htpasswd (the cluster script's registry that requires a login).
 # Also the shell linter (package shellcheck) for npm run test:team.
 set -euo pipefail

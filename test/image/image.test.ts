@@ -23,7 +23,7 @@ describe("service image", function () {
   let port: number;
 
   before(async function () {
-    await run(path.join(root, "scripts/build-service-image.sh"), [tag], { cwd: root, maxBuffer: 64 * 1024 * 1024 });
+    await run(path.join(root, "scripts/images/build-service-image.sh"), [tag], { cwd: root, maxBuffer: 64 * 1024 * 1024 });
     redis = await RedisServer.start();
   });
   after(async function () {

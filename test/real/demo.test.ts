@@ -3,7 +3,7 @@
 // from the kubelet, and the HPA scaling on it. Nothing is simulated: the pods that answer are
 // processes on this machine. Monitoring is the real kube-prometheus-stack chart, installed by the
 // program's Helm Release from the loopback chart repository: its operator, Prometheus, Alertmanager
-// and kube-state-metrics run as pods from images built here (scripts/monitoring-images.sh), and the
+// and kube-state-metrics run as pods from images built here (scripts/images/monitoring-images.sh), and the
 // operator turns the program's ServiceMonitor, rules and receiver into their configuration. Each `it`
 // stands on the one before it (--bail).
 import { setTimeout as sleep } from "node:timers/promises";

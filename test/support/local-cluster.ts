@@ -91,7 +91,7 @@ export class LocalCluster {
   /** Builds `serviceDir` with the real dockerd, pushes it as hit-counter:<tag>, and returns repository@digest. */
   async publishService(serviceDir: string, tag: string): Promise<string> {
     const tagged = `${this.registry}/hit-counter:${tag}`;
-    execFileSync(path.join(projectRoot, "scripts", "build-service-image.sh"), [tagged, serviceDir], { stdio: "ignore" });
+    execFileSync(path.join(projectRoot, "scripts", "images", "build-service-image.sh"), [tagged, serviceDir], { stdio: "ignore" });
     execFileSync("docker", ["push", "--quiet", tagged], { stdio: "ignore" });
     return `${this.registry}/hit-counter@${await this.registryDigest("hit-counter", tag)}`;
   }

@@ -1,6 +1,6 @@
 // What an offline image build needs, from the scripts that make it: the stand-in base images
-// (scripts/base-images.sh, built on first use) and the CA certificates npm needs behind the egress
-// proxy (scripts/extra-ca-certs.sh; empty where there is no such proxy).
+// (scripts/images/base-images.sh, built on first use) and the CA certificates npm needs behind the egress
+// proxy (scripts/images/extra-ca-certs.sh; empty where there is no such proxy).
 import { execFileSync } from "node:child_process";
 import path from "node:path";
 
@@ -12,10 +12,10 @@ export interface StandInImages {
 }
 
 export function standInImages(): StandInImages {
-  const lines = execFileSync(path.join(scripts, "base-images.sh"), { encoding: "utf8" }).trim().split("\n");
+  const lines = execFileSync(path.join(scripts, "images", "base-images.sh"), { encoding: "utf8" }).trim().split("\n");
   return Object.fromEntries(lines.map((line) => line.split("="))) as StandInImages;
 }
 
 export function extraCaCerts(): string {
-  return execFileSync(path.join(scripts, "extra-ca-certs.sh"), { encoding: "utf8" });
+  return execFileSync(path.join(scripts, "images", "extra-ca-certs.sh"), { encoding: "utf8" });
 }

@@ -15,10 +15,10 @@
 # Called by `scripts/cluster.sh up` once dockerd and the registry answer. A warm run takes seconds: an
 # image whose inputs (base, Dockerfile, binaries) are unchanged is not rebuilt, and a tag the registry
 # already holds with the same digest is not pushed.
-#   scripts/monitoring-images.sh [push]   build and push; prints NAME REFERENCE per image
-#   scripts/monitoring-images.sh list     print NAME REFERENCE per image (builds nothing)
+#   scripts/images/monitoring-images.sh [push]   build and push; prints NAME REFERENCE per image
+#   scripts/images/monitoring-images.sh list     print NAME REFERENCE per image (builds nothing)
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 source scripts/env.sh
 source scripts/cluster-lib.sh
 
@@ -74,7 +74,7 @@ stage() {
   mkdir -p "$dir/empty"
   {
     echo "FROM $base_image"
-    echo "LABEL org.opencontainers.image.version=\"$version\" org.opencontainers.image.description=\"built by hitcounter scripts/monitoring-images.sh from scripts/tools.sh\""
+    echo "LABEL org.opencontainers.image.version=\"$version\" org.opencontainers.image.description=\"built by hitcounter scripts/images/monitoring-images.sh from scripts/tools.sh\""
     case $name in
       prometheus-operator)
         echo 'COPY operator /bin/operator'

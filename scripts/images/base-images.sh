@@ -9,7 +9,7 @@
 # build uses them through the Dockerfile's NODE_IMAGE build argument (printed at the end).
 # The debootstrap root filesystem is cached under $HITCOUNTER_CACHE, so a warm run takes seconds.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 source scripts/env.sh
 scripts/setup/install-node.sh
 

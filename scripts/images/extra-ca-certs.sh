@@ -3,7 +3,7 @@
 # with: behind a TLS-intercepting egress proxy, the proxy's CA. An image build gives these to npm
 # in its build stage only; the whole bundle would not fit one build argument (128 KiB on Linux).
 set -euo pipefail
-source "$(dirname "$0")/env.sh"
+source "$(dirname "$0")/../env.sh"
 bundle=${1:-${NODE_EXTRA_CA_CERTS:-/etc/ssl/certs/ca-certificates.crt}}
 [ -r "$bundle" ] || exit 0
 node -e '
