@@ -2,12 +2,12 @@
 # Sourced by scripts/cluster.sh, scripts/real-node.sh and scripts/images/monitoring-images.sh (functions only).
 # The caller sets `kubeconfig` (for kubectl_).
 
-# A tool scripts/tools.sh built, resolved into the version-keyed cache, so a cluster outlives the
+# A tool scripts/toolchain/tools.sh built, resolved into the version-keyed cache, so a cluster outlives the
 # clone that started it.
 tool() {
   local path
   path=$(readlink -f ".tools/bin/$1" 2>/dev/null) || path=
-  if [ -z "$path" ] || [ ! -e "$path" ]; then echo "missing .tools/bin/$1: run scripts/tools.sh" >&2; exit 1; fi
+  if [ -z "$path" ] || [ ! -e "$path" ]; then echo "missing .tools/bin/$1: run scripts/toolchain/tools.sh" >&2; exit 1; fi
   echo "$path"
 }
 

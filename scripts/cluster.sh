@@ -3,7 +3,7 @@
 # processes (fake nodes; pod CPU/memory simulated from pod annotations and served by metrics-server),
 # an image registry holding the images kube-prometheus-stack runs (scripts/images/monitoring-images.sh), and a
 # Helm chart repository serving the vendored kube-prometheus-stack.
-# Everything runs from the binaries scripts/tools.sh built: nothing is downloaded, and the cluster
+# Everything runs from the binaries scripts/toolchain/tools.sh built: nothing is downloaded, and the cluster
 # has its own kubeconfig (~/.kube/config is never read or written).
 #   scripts/cluster.sh up       start (or repair after a crash); idempotent
 #   scripts/cluster.sh up --real  also a real node that runs pods (scripts/real-node.sh)

@@ -33,7 +33,7 @@ preflight() {
 up() {
   preflight
   echo "== toolchain (built once into $HITCOUNTER_CACHE; about 30 min the first time)"
-  scripts/tools.sh
+  scripts/toolchain/tools.sh
   echo "== local cluster with a real node"
   scripts/cluster.sh up --real
   local_stack_env

@@ -9,11 +9,11 @@ local_stack_fail() { echo "$(basename "$0"): $*" >&2; exit 1; }
 # shellcheck disable=SC2016 # the CLI's message names $PATH literally
 pulumi_() { pulumi --stack "${stack:?local-stack.sh: the caller sets stack}" --non-interactive "$@" 2> >(grep -v 'using pulumi-language-nodejs from \$PATH' >&2); }
 
-# The CLI and plugins scripts/tools.sh built, a file backend, the local cluster's kubeconfig.
+# The CLI and plugins scripts/toolchain/tools.sh built, a file backend, the local cluster's kubeconfig.
 local_stack_env() {
   : "${stack:?local-stack.sh: the caller sets stack}" "${namespace:?local-stack.sh: the caller sets namespace}"
   mkdir -p "${state_dir:?local-stack.sh: the caller sets state_dir}"
-  PULUMI_HOME=$(scripts/tools.sh pulumi-home)
+  PULUMI_HOME=$(scripts/toolchain/tools.sh pulumi-home)
   export PULUMI_HOME PULUMI_BACKEND_URL="file://$state_dir" PULUMI_SKIP_UPDATE_CHECK=true
   export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true PULUMI_CONFIG_PASSPHRASE=${PULUMI_CONFIG_PASSPHRASE:-local-demo}
   export PATH=$PWD/.tools/bin:$PATH

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The images kube-prometheus-stack (../shared/thirdparty/charts/kube-prometheus-stack) runs, built from
-# the binaries scripts/tools.sh made and pushed to the loopback registry under the chart's own repository
+# the binaries scripts/toolchain/tools.sh made and pushed to the loopback registry under the chart's own repository
 # paths and tags: a release with the chart value `global.imageRegistry: $REGISTRY_ADDR` pulls them all
 # from there. Each is laid out like its upstream image (entrypoint, numeric user, working and data
 # directories, default arguments), on one shared FROM-scratch base holding what upstream's busybox and
@@ -74,7 +74,7 @@ stage() {
   mkdir -p "$dir/empty"
   {
     echo "FROM $base_image"
-    echo "LABEL org.opencontainers.image.version=\"$version\" org.opencontainers.image.description=\"built by hitcounter scripts/images/monitoring-images.sh from scripts/tools.sh\""
+    echo "LABEL org.opencontainers.image.version=\"$version\" org.opencontainers.image.description=\"built by hitcounter scripts/images/monitoring-images.sh from scripts/toolchain/tools.sh\""
     case $name in
       prometheus-operator)
         echo 'COPY operator /bin/operator'
@@ -147,7 +147,7 @@ busybox_libraries() {
   ldd /usr/bin/busybox | grep -o '/[^ ]*' | sort -u
 }
 
-# The toolchain's binaries image NAME holds, by path; a missing one fails naming scripts/tools.sh.
+# The toolchain's binaries image NAME holds, by path; a missing one fails naming scripts/toolchain/tools.sh.
 # busybox is the host's (Debian's package).
 binaries() {
   local bin

@@ -112,7 +112,7 @@ describe("the vendored kube-prometheus-stack chart", () => {
     expect(String(project.config.chartVersion.default)).to.equal(chart.version);
   });
 
-  it("runs the components scripts/tools.sh builds and scripts/images/monitoring-images.sh pushes, at their versions", () => {
+  it("runs the components scripts/toolchain/tools.sh builds and scripts/images/monitoring-images.sh pushes, at their versions", () => {
     const versions = pinnedVersions();
     const chart = readYaml(path.join(chartDir, "Chart.yaml"));
     const values = readYaml(path.join(chartDir, "values.yaml")) as Record<string, Record<string, Tree>>;

@@ -1,4 +1,4 @@
-// The README's dev loop, run for real: `docker compose` (the CLI plugin scripts/tools.sh builds) on
+// The README's dev loop, run for real: `docker compose` (the CLI plugin scripts/toolchain/tools.sh builds) on
 // compose.yaml, with the offline stand-in base images through the file's image variables.
 import { execFile } from "node:child_process";
 import * as fs from "node:fs";
@@ -37,7 +37,7 @@ describe("docker compose dev loop (compose.yaml)", function () {
 
   before(async function () {
     if (!fs.existsSync(path.join(dockerConfig, "cli-plugins", "docker-compose"))) {
-      throw new Error(`no docker compose plugin in ${dockerConfig}/cli-plugins: run scripts/tools.sh`);
+      throw new Error(`no docker compose plugin in ${dockerConfig}/cli-plugins: run scripts/toolchain/tools.sh`);
     }
     await run(path.join(projectRoot, "scripts", "setup", "dockerd.sh"), []);
     const images = standInImages();

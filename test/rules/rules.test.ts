@@ -1,5 +1,5 @@
 // The alerting as Prometheus and Alertmanager read it, checked by their own tools (promtool and
-// amtool, built by scripts/tools.sh): the PrometheusRule each stack declares, its unit tests
+// amtool, built by scripts/toolchain/tools.sh): the PrometheusRule each stack declares, its unit tests
 // (alerts.test.yaml), every dashboard query, and Alertmanager's configuration for each kind of
 // receiver, merged into the vendored chart's default as Helm merges values.
 import { execFile } from "node:child_process";
@@ -45,7 +45,7 @@ describe("alerting, checked by promtool and amtool", function () {
 
   before(() => {
     for (const name of ["promtool", "amtool"]) {
-      if (!fs.existsSync(path.join(bin, name))) throw new Error(`no ${name} in .tools/bin: run scripts/tools.sh first (it builds promtool and amtool)`);
+      if (!fs.existsSync(path.join(bin, name))) throw new Error(`no ${name} in .tools/bin: run scripts/toolchain/tools.sh first (it builds promtool and amtool)`);
     }
     if (!fs.existsSync(chartValuesFile)) throw new Error(`no chart at ${path.dirname(chartValuesFile)}: this suite needs ../shared/thirdparty beside the clone`);
     workDir = fs.mkdtempSync(path.join(os.tmpdir(), "hitcounter-rules-"));

@@ -12,7 +12,7 @@ const read = (file: string) => fs.readFileSync(path.join(projectRoot, file), "ut
 describe("pinned versions (scripts/versions.env)", () => {
   const pinned = pinnedVersions();
 
-  it("asks npm for the Pulumi CLI and providers that scripts/tools.sh builds", () => {
+  it("asks npm for the Pulumi CLI and providers that scripts/toolchain/tools.sh builds", () => {
     const { dependencies } = JSON.parse(read("package.json")) as { dependencies: Record<string, string> };
     expect({
       "@pulumi/pulumi": dependencies["@pulumi/pulumi"],

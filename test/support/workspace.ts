@@ -1,5 +1,5 @@
 // A throwaway copy of the project, as a user's checkout: the real Pulumi CLI and plugins built by
-// scripts/tools.sh, a Pulumi home and file state backend of its own in a temp dir, passphrase
+// scripts/toolchain/tools.sh, a Pulumi home and file state backend of its own in a temp dir, passphrase
 // secrets. Driven either as a user drives it (`cli()`: the `pulumi` binary, whose language host
 // runs index.ts) or through an Automation API inline program (`stack()`), for the steps that need
 // a program object in this process.
@@ -173,7 +173,7 @@ export class PulumiCli {
   }
 }
 
-/** Where scripts/tools.sh installed the provider plugins. */
+/** Where scripts/toolchain/tools.sh installed the provider plugins. */
 function pulumiHome(): string {
-  return execFileSync(path.join(projectRoot, "scripts", "tools.sh"), ["pulumi-home"], { encoding: "utf8" }).trim();
+  return execFileSync(path.join(projectRoot, "scripts", "toolchain", "tools.sh"), ["pulumi-home"], { encoding: "utf8" }).trim();
 }

@@ -9,11 +9,11 @@
 # from the proxy.
 # Each component lands in $HITCOUNTER_CACHE/tools/<component>-<version>/ (outside the clone, so CI
 # on this machine reuses it) and is linked into .tools/bin; providers are installed as plugins into .tools/pulumi-home.
-#   scripts/tools.sh              build what is missing, link, install plugins
-#   scripts/tools.sh --status     list cached components and their build times
-#   scripts/tools.sh pulumi-home  print the PULUMI_HOME holding the plugins (builds nothing)
+#   scripts/toolchain/tools.sh              build what is missing, link, install plugins
+#   scripts/toolchain/tools.sh --status     list cached components and their build times
+#   scripts/toolchain/tools.sh pulumi-home  print the PULUMI_HOME holding the plugins (builds nothing)
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 repo=$PWD
 source scripts/env.sh
 
@@ -191,7 +191,7 @@ build_alertmanager() {
   local ldflags="-s -w -X github.com/prometheus/common/version.Version=${ALERTMANAGER_VERSION#v}"
   copy_module "github.com/prometheus/alertmanager@$ALERTMANAGER_VERSION" "$1/src"
   mkdir -p "$1/src/ui/app/dist"
-  echo '<p>Alertmanager API only: this build has no web UI (scripts/tools.sh).</p>' >"$1/src/ui/app/dist/index.html"
+  echo '<p>Alertmanager API only: this build has no web UI (scripts/toolchain/tools.sh).</p>' >"$1/src/ui/app/dist/index.html"
   (cd "$1/src" && go build -trimpath -ldflags "$ldflags" -o "$1/bin/amtool" ./cmd/amtool &&
     go build -trimpath -ldflags "$ldflags" -o "$1/bin/alertmanager" ./cmd/alertmanager)
 }
