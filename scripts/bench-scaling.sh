@@ -7,8 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
-scripts/install-node.sh
-source scripts/local-stack.sh
+scripts/setup/install-node.sh
+source scripts/cluster/local-stack.sh
 
 stack=scaling
 namespace=hitcounter-scaling

@@ -13,12 +13,12 @@ scripts/setup/install-node.sh
 stack=local
 namespace=hitcounter-local
 
-source scripts/local-stack.sh
+source scripts/cluster/local-stack.sh
 state_dir=$PWD/.demo/state
 
 # What the real node needs, checked before anything is built or started.
 preflight() {
-  scripts/real-node.sh preflight
+  scripts/cluster/real-node.sh preflight
   local port owner
   for port in "${REGISTRY_ADDR##*:}" "${CHART_REPOSITORY_ADDR##*:}" 10250; do
     # A free port prints nothing, and grep's status must not end the script.
@@ -35,7 +35,7 @@ up() {
   echo "== toolchain (built once into $HITCOUNTER_CACHE; about 30 min the first time)"
   scripts/toolchain/tools.sh
   echo "== local cluster with a real node"
-  scripts/cluster.sh up --real
+  scripts/cluster/cluster.sh up --real
   local_stack_env
   echo "== pulumi up (stack $stack, state in $state_dir)"
   local_stack_configure
@@ -65,7 +65,7 @@ pod_ip() {
 down() {
   local_stack_env
   local_stack_remove
-  scripts/cluster.sh down
+  scripts/cluster/cluster.sh down
   rm -rf .demo
 }
 

@@ -12,7 +12,7 @@
 # Job's busybox is Debian's, with its libraries; its kubectl is the toolchain's.
 # The chart asks for certgen 1.8.7; ours is KUBE_WEBHOOK_CERTGEN_VERSION, tagged as the chart spells
 # tags (no "v"): a release sets prometheusOperator.admissionWebhooks.patch.image.tag to it.
-# Called by `scripts/cluster.sh up` once dockerd and the registry answer. A warm run takes seconds: an
+# Called by `scripts/cluster/cluster.sh up` once dockerd and the registry answer. A warm run takes seconds: an
 # image whose inputs (base, Dockerfile, binaries) are unchanged is not rebuilt, and a tag the registry
 # already holds with the same digest is not pushed.
 #   scripts/images/monitoring-images.sh [push]   build and push; prints NAME REFERENCE per image
@@ -20,7 +20,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/env.sh
-source scripts/cluster-lib.sh
+source scripts/cluster/cluster-lib.sh
 
 base_image=hitcounter-local/monitoring-base:latest
 
@@ -200,7 +200,7 @@ pushed_digest() {
 push() {
   local entry name path ref version bins sum digest
   curl -fsS "http://$REGISTRY_ADDR/v2/" >/dev/null 2>&1 ||
-    { echo "no registry at $REGISTRY_ADDR: run scripts/cluster.sh up" >&2; exit 1; }
+    { echo "no registry at $REGISTRY_ADDR: run scripts/cluster/cluster.sh up" >&2; exit 1; }
   # Every binary first: a missing one fails before anything is built.
   for entry in "${images[@]}"; do binaries "${entry%% *}" >/dev/null; done
   work=$(mktemp -d) # global: the EXIT trap runs outside this function

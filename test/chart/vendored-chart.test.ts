@@ -75,7 +75,7 @@ function unreadKeys(values: Tree): string[] {
   });
 }
 
-// Extra values as the repository's own stacks set them (scripts/local-stack.sh, test/real), and a
+// Extra values as the repository's own stacks set them (scripts/cluster/local-stack.sh, test/real), and a
 // login for a mirror registry.
 const extraValues = {
   global: { imagePullSecrets: [{ name: "mirror-login" }] },

@@ -1,4 +1,4 @@
-// The loopback Helm chart repository scripts/cluster.sh serves: what Helm reads from it (index.yaml,
+// The loopback Helm chart repository scripts/cluster/cluster.sh serves: what Helm reads from it (index.yaml,
 // then the package its entry names) is the vendored kube-prometheus-stack at the version Pulumi.yaml
 // pins, intact.
 import { execFileSync } from "node:child_process";

@@ -8,9 +8,9 @@ import { expect } from "chai";
 import { eventually, LocalCluster } from "../support/local-cluster";
 import { projectRoot } from "../support/paths";
 
-const clusterScript = path.join(projectRoot, "scripts", "cluster.sh");
+const clusterScript = path.join(projectRoot, "scripts", "cluster", "cluster.sh");
 
-/** The control plane's processes (apiserver, etcd, metrics-server, ...), as `scripts/cluster.sh status` lists them. */
+/** The control plane's processes (apiserver, etcd, metrics-server, ...), as `scripts/cluster/cluster.sh status` lists them. */
 function componentPids(component = ""): number[] {
   const status = execFileSync(clusterScript, ["status"], { encoding: "utf8" });
   return status

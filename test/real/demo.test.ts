@@ -1,4 +1,4 @@
-// The lecture's demo on a real node (scripts/cluster.sh up --real): `pulumi up` of the dev stack with
+// The lecture's demo on a real node (scripts/cluster/cluster.sh up --real): `pulumi up` of the dev stack with
 // the real CLI, pods run by a real kubelet, load from `npm run stress`, CPU measured by metrics-server
 // from the kubelet, and the HPA scaling on it. Nothing is simulated: the pods that answer are
 // processes on this machine. Monitoring is the real kube-prometheus-stack chart, installed by the

@@ -1,5 +1,5 @@
 // The stack's NetworkPolicy, enforced on real pods: kube-router's firewall runs beside the real node
-// (scripts/real-node.sh), as a policy-capable network plugin does on a cloud cluster. Probe pods try
+// (scripts/cluster/real-node.sh), as a policy-capable network plugin does on a cloud cluster. Probe pods try
 // TCP connections from inside the stack's namespace, with and without the backend's labels, and
 // report what they got in their termination message. Each `it` stands on the one before it (--bail).
 import type { Stack } from "@pulumi/pulumi/automation";

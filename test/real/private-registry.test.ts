@@ -1,4 +1,4 @@
-// A registry that requires a login, as a cloud's private registry does (scripts/cluster.sh runs one on
+// A registry that requires a login, as a cloud's private registry does (scripts/cluster/cluster.sh runs one on
 // loopback with htpasswd), pulled from by the real node's kubelet and containerd: a pod without
 // credentials is refused, and the stack's pods pull with the dockerconfigjson Secret the program makes
 // from registryUsername and registryPassword. Each `it` stands on the one before it (--bail).

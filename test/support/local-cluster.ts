@@ -1,4 +1,4 @@
-// The local kwok cluster, registry and chart repository that scripts/cluster.sh runs, seen from the
+// The local kwok cluster, registry and chart repository that scripts/cluster/cluster.sh runs, seen from the
 // suite: its kubeconfig, typed API clients, and polling for the state a test waits on.
 import { setTimeout as sleep } from "node:timers/promises";
 import { execFileSync } from "node:child_process";
@@ -8,9 +8,9 @@ import * as k8s from "@kubernetes/client-node";
 import { projectRoot } from "./paths";
 
 
-/** `scripts/cluster.sh env` prints `export NAME=value` lines: the kubeconfig, the registry and the chart repository. */
+/** `scripts/cluster/cluster.sh env` prints `export NAME=value` lines: the kubeconfig, the registry and the chart repository. */
 function clusterEnv(): Record<string, string> {
-  const out = execFileSync(path.join(projectRoot, "scripts", "cluster.sh"), ["env"], { encoding: "utf8" });
+  const out = execFileSync(path.join(projectRoot, "scripts", "cluster", "cluster.sh"), ["env"], { encoding: "utf8" });
   return Object.fromEntries(
     [...out.matchAll(/^export ([A-Z_]+)=['"]?([^'"\n]*)['"]?$/gm)].map(([, name, value]) => [name, value]),
   );
@@ -38,7 +38,7 @@ export class LocalCluster {
   constructor() {
     const env = clusterEnv();
     if (!env.KUBECONFIG || !env.REGISTRY || !env.CHART_REPOSITORY) {
-      throw new Error("scripts/cluster.sh env printed no KUBECONFIG, REGISTRY or CHART_REPOSITORY: run `npm run cluster:up`");
+      throw new Error("scripts/cluster/cluster.sh env printed no KUBECONFIG, REGISTRY or CHART_REPOSITORY: run `npm run cluster:up`");
     }
     this.kubeconfig = env.KUBECONFIG;
     this.registry = env.REGISTRY;

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Sourced by scripts/cluster.sh, scripts/real-node.sh and scripts/images/monitoring-images.sh (functions only).
+# Sourced by scripts/cluster/cluster.sh, scripts/cluster/real-node.sh and scripts/images/monitoring-images.sh (functions only).
 # The caller sets `kubeconfig` (for kubectl_).
 
 # A tool scripts/toolchain/tools.sh built, resolved into the version-keyed cache, so a cluster outlives the

@@ -5,13 +5,13 @@
 # Helm chart repository serving the vendored kube-prometheus-stack.
 # Everything runs from the binaries scripts/toolchain/tools.sh built: nothing is downloaded, and the cluster
 # has its own kubeconfig (~/.kube/config is never read or written).
-#   scripts/cluster.sh up       start (or repair after a crash); idempotent
-#   scripts/cluster.sh up --real  also a real node that runs pods (scripts/real-node.sh)
-#   scripts/cluster.sh down     stop every process it started and remove the cluster's state
-#   scripts/cluster.sh status   what is running
-#   scripts/cluster.sh env      `export` lines for KUBECONFIG, REGISTRY (host:port) and CHART_REPOSITORY (URL)
+#   scripts/cluster/cluster.sh up       start (or repair after a crash); idempotent
+#   scripts/cluster/cluster.sh up --real  also a real node that runs pods (scripts/cluster/real-node.sh)
+#   scripts/cluster/cluster.sh down     stop every process it started and remove the cluster's state
+#   scripts/cluster/cluster.sh status   what is running
+#   scripts/cluster/cluster.sh env      `export` lines for KUBECONFIG, REGISTRY (host:port) and CHART_REPOSITORY (URL)
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 source scripts/env.sh
 
 state=${HITCOUNTER_CLUSTER_DIR:-$HITCOUNTER_CACHE/cluster}
@@ -34,7 +34,7 @@ cluster_dir=$KWOK_WORKDIR/clusters/$name
 # kwokctl runs `kubectl kustomize` from PATH whatever kubectlBinary says.
 export PATH=$PWD/.tools/bin:$PATH
 
-source scripts/cluster-lib.sh
+source scripts/cluster/cluster-lib.sh
 
 # serve WHAT PIDFILE MATCH URL LOG COMMAND...: starts COMMAND in the background and waits until URL
 # answers from it (its command line containing MATCH).
@@ -150,7 +150,7 @@ component_pids() {
 
 cluster_down() {
   # A real node holds credentials from this control plane's CA: it goes first.
-  scripts/real-node.sh down
+  scripts/cluster/real-node.sh down
   if [ -d "$cluster_dir" ]; then
     "$(tool kwokctl)" delete cluster --name "$name" --kubeconfig "$kubeconfig" >/dev/null 2>&1 || true
   fi
@@ -282,7 +282,7 @@ up() {
     cluster_up
   fi
   wait_for_metrics_api
-  [ -z "$real" ] || scripts/real-node.sh up
+  [ -z "$real" ] || scripts/cluster/real-node.sh up
   status
 }
 
@@ -324,7 +324,7 @@ status() {
   else
     echo "charts:     not running"
   fi
-  scripts/real-node.sh status || true
+  scripts/cluster/real-node.sh status || true
 }
 
 case "${1:-}" in

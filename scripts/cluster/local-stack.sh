@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # Sourced by scripts/demo.sh and scripts/bench-scaling.sh (functions only): a Pulumi stack of this
-# project on the local cluster (scripts/cluster.sh up --real), with its state in a local folder.
+# project on the local cluster (scripts/cluster/cluster.sh up --real), with its state in a local folder.
 # The caller sets `stack`, `namespace` and `state_dir`.
 
 local_stack_fail() { echo "$(basename "$0"): $*" >&2; exit 1; }
@@ -17,7 +17,7 @@ local_stack_env() {
   export PULUMI_HOME PULUMI_BACKEND_URL="file://$state_dir" PULUMI_SKIP_UPDATE_CHECK=true
   export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true PULUMI_CONFIG_PASSPHRASE=${PULUMI_CONFIG_PASSPHRASE:-local-demo}
   export PATH=$PWD/.tools/bin:$PATH
-  eval "$(scripts/cluster.sh env)"
+  eval "$(scripts/cluster/cluster.sh env)"
 }
 
 local_stack_require_real_node() {

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# A real node for the local cluster (scripts/cluster.sh up --real): a kubelet and kube-proxy joined to
+# A real node for the local cluster (scripts/cluster/cluster.sh up --real): a kubelet and kube-proxy joined to
 # the kwok control plane, running pods for real with a containerd instance of their own, Debian's runc
 # and CNI bridge, kube-router's firewall enforcing NetworkPolicies, CoreDNS as the cluster's DNS, and
 # images only from the loopback registry.
 # Called by cluster.sh, which has the control plane up first; everything it changes on the host is
 # listed under "Host changes" and undone by `down`.
-#   scripts/real-node.sh up | down | status
-#   scripts/real-node.sh preflight   says what this machine lacks for a node (root, cgroup v1, packages)
-#   scripts/real-node.sh leftovers   lists anything a real node left on the host; exits 1 if there is any
+#   scripts/cluster/real-node.sh up | down | status
+#   scripts/cluster/real-node.sh preflight   says what this machine lacks for a node (root, cgroup v1, packages)
+#   scripts/cluster/real-node.sh leftovers   lists anything a real node left on the host; exits 1 if there is any
 #
 # Addresses (scripts/versions.env): pods in POD_CIDR on the bridge hc-cni0 (host-local IPAM, no
 # masquerade, no route off the machine), whose gateway NODE_IP is the node's address: the kubelet
@@ -19,7 +19,7 @@
 # the kubelet creates whatever its root dir (/var/lib/kubelet, /var/log/{pods,containers},
 # /run/netns), removed when they did not exist before.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 source scripts/env.sh
 
 state=${HITCOUNTER_CLUSTER_DIR:-$HITCOUNTER_CACHE/cluster}
@@ -39,7 +39,7 @@ fixed_paths=(/var/lib/kubelet /var/log/pods /var/log/containers /run/netns /run/
 fake_taint=kwok.x-k8s.io/node=fake:NoSchedule
 local_volume_count=4
 
-source scripts/cluster-lib.sh
+source scripts/cluster/cluster-lib.sh
 
 # The machine must be able to run a node at all; say what is missing instead of failing halfway.
 preflight() {
@@ -64,7 +64,7 @@ start() {
   echo $! >"$real/$name.pid"
 }
 
-# stop NAME MATCH: the node process NAME by its pid file (scripts/cluster-lib.sh).
+# stop NAME MATCH: the node process NAME by its pid file (scripts/cluster/cluster-lib.sh).
 stop() { stop_pid_file "$real/$1.pid" "$2"; }
 
 wait_for() {
@@ -336,14 +336,14 @@ EOF
 }
 
 deploy_coredns() {
-  sed -e "s#@IMAGE@#$coredns_image#" -e "s#@DNS_IP@#$CLUSTER_DNS_IP#" scripts/real-node/coredns.yaml | kubectl_ apply -f - >/dev/null
+  sed -e "s#@IMAGE@#$coredns_image#" -e "s#@DNS_IP@#$CLUSTER_DNS_IP#" scripts/cluster/real-node/coredns.yaml | kubectl_ apply -f - >/dev/null
   kubectl_ -n kube-system rollout status deployment/coredns --timeout=120s >/dev/null
 }
 
 up() {
   preflight
   # The machine can run a node; joining one needs the control plane's CA.
-  [ -f "$pki/ca.key" ] || { echo "no control plane at $pki: scripts/cluster.sh up first" >&2; exit 1; }
+  [ -f "$pki/ca.key" ] || { echo "no control plane at $pki: scripts/cluster/cluster.sh up first" >&2; exit 1; }
   mkdir -p "$real/pki"
   save_host_state
   # Workloads go to the real node; the fake nodes keep only what tolerates them.
