@@ -72,7 +72,7 @@ describe("end to end: `pulumi up` interrupted while creating resources, then rep
   }
 
   async function recover() {
-    const script = path.join(projectRoot, "scripts", "recover-interrupted-up.ts");
+    const script = path.join(projectRoot, "scripts", "stack", "recover-interrupted-up.ts");
     return (await cli.exec(process.execPath, ["--import", "tsx", script, "dev"])).stdout;
   }
 

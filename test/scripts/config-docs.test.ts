@@ -1,6 +1,6 @@
 // The README's configuration reference is Pulumi.yaml's config block, not a copy that drifts.
 import { expect } from "chai";
-import { readProjectFiles, renderConfigSection, withConfigSection } from "../../scripts/config-docs";
+import { readProjectFiles, renderConfigSection, withConfigSection } from "../../scripts/docs/config-docs";
 
 describe("README configuration reference", () => {
   it("is up to date with Pulumi.yaml (run `npm run docs:config`)", () => {

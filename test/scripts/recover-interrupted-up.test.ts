@@ -1,7 +1,7 @@
 // The repair plan for an interrupted `pulumi up`, from a stack export's pending operations. The repair
 // itself runs against the real CLI in test/e2e/interrupted-up.test.ts.
 import { expect } from "chai";
-import { type ExportedStack, recoveryPlan } from "../../scripts/recover-interrupted-up";
+import { type ExportedStack, recoveryPlan } from "../../scripts/stack/recover-interrupted-up";
 
 const urn = (type: string, name: string) => `urn:pulumi:dev::hitcounter::${type}::${name}`;
 

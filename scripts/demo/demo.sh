@@ -6,7 +6,7 @@
 #   npm run demo              set up (or reuse) everything and run the stress test
 #   npm run demo -- --down    destroy the stack and remove the cluster
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 source scripts/env.sh
 scripts/setup/install-node.sh
 

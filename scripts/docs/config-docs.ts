@@ -5,7 +5,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import yaml from "js-yaml";
 
-const root = path.join(__dirname, "..");
+const root = path.join(__dirname, "..", "..");
 const begin = "<!-- section:config -->";
 const end = "<!-- /section:config -->";
 
