@@ -4,7 +4,8 @@
 # and CNI bridge, kube-router's firewall enforcing NetworkPolicies, CoreDNS as the cluster's DNS, and
 # images only from the loopback registry.
 # Called by cluster.sh, which has the control plane up first; everything it changes on the host is
-# listed under "Host changes" and undone by `down`.
+# listed under "Host changes" and undone by `down` (scripts/cluster/real-node-teardown.sh). Its
+# configuration files are the templates in scripts/cluster/real-node/, filled in by `render`.
 #   scripts/cluster/real-node.sh up | down | status
 #   scripts/cluster/real-node.sh preflight   says what this machine lacks for a node (root, cgroup v1, packages)
 #   scripts/cluster/real-node.sh leftovers   lists anything a real node left on the host; exits 1 if there is any
@@ -38,8 +39,12 @@ sysctls=(vm.overcommit_memory kernel.panic kernel.panic_on_oops net.ipv4.conf.al
 fixed_paths=(/var/lib/kubelet /var/log/pods /var/log/containers /run/netns /run/containerd)
 fake_taint=kwok.x-k8s.io/node=fake:NoSchedule
 local_volume_count=4
+# The node's configuration files, rendered by `render`.
+templates=scripts/cluster/real-node
 
 source scripts/cluster/cluster-lib.sh
+# `down` and `leftovers`: taking the node apart, and the audit of what it could leave behind.
+source scripts/cluster/real-node-teardown.sh
 
 # The machine must be able to run a node at all; say what is missing instead of failing halfway.
 preflight() {
@@ -76,6 +81,20 @@ wait_for() {
   exit 1
 }
 
+# render TEMPLATE NAME=VALUE...: the file TEMPLATE of scripts/cluster/real-node/ with every @NAME@ in it
+# replaced by VALUE. A placeholder left over fails, so a template and its caller cannot drift apart.
+render() {
+  local template=$templates/$1 text pair
+  shift
+  # The trailing "." keeps the file's last newline, which $(...) would strip.
+  text=$(cat "$template" && echo .) || exit 1
+  text=${text%.}
+  # Quoted, the replacement is taken literally (an & in it is not the match).
+  for pair in "$@"; do text=${text//"@${pair%%=*}@"/"${pair#*=}"}; done
+  if [[ $text =~ @[A-Z_]+@ ]]; then echo "$template: ${BASH_REMATCH[0]} is not filled in" >&2; exit 1; fi
+  printf '%s' "$text"
+}
+
 # The node's address: the bridge's gateway, made before the kubelet, which checks that its node IP is local.
 make_bridge() {
   ip link show "$bridge" >/dev/null 2>&1 || ip link add "$bridge" type bridge
@@ -103,13 +122,15 @@ issue_cert() {
   rm -f "$real/pki/$name.csr"
 }
 
+# A kubeconfig for USER of the local cluster, its CA and the user's client certificate embedded.
 write_kubeconfig() {
-  "$(tool kubectl)" config set-cluster local --server "$(apiserver_url)" \
-    --certificate-authority "$pki/ca.crt" --embed-certs --kubeconfig "$real/$1.kubeconfig" >/dev/null
-  "$(tool kubectl)" config set-credentials "$1" --client-certificate "$real/pki/$1.crt" --client-key "$real/pki/$1.key" \
-    --embed-certs --kubeconfig "$real/$1.kubeconfig" >/dev/null
-  "$(tool kubectl)" config set-context local --cluster local --user "$1" --kubeconfig "$real/$1.kubeconfig" >/dev/null
-  "$(tool kubectl)" config use-context local --kubeconfig "$real/$1.kubeconfig" >/dev/null
+  local server ca cert key
+  server=$(apiserver_url)
+  ca=$(base64 -w0 "$pki/ca.crt")
+  cert=$(base64 -w0 "$real/pki/$1.crt")
+  key=$(base64 -w0 "$real/pki/$1.key")
+  # A private key inside: readable by its owner only, as kubectl writes a kubeconfig.
+  (umask 077 && render kubeconfig.yaml SERVER="$server" CA_DATA="$ca" USER="$1" CERT_DATA="$cert" KEY_DATA="$key" >"$real/$1.kubeconfig")
 }
 
 save_host_state() {
@@ -126,50 +147,12 @@ write_containerd_config() {
   # imagePullSecrets hand to the kubelet.
   for host in "$registry" "$PRIVATE_REGISTRY_ADDR"; do
     mkdir -p "$real/containerd/certs.d/$host"
-    printf 'server = "http://%s"\n\n[host."http://%s"]\n  capabilities = ["pull", "resolve"]\n' "$host" "$host" \
-      >"$real/containerd/certs.d/$host/hosts.toml"
+    render registry-hosts.toml HOST="$host" >"$real/containerd/certs.d/$host/hosts.toml"
   done
-  cat >"$real/containerd/config.toml" <<EOF
-version = 2
-root = "$real/containerd/root"
-state = "$real/containerd/state"
-disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper"]
-[grpc]
-  address = "$sock"
-[ttrpc]
-  address = "$sock.ttrpc"
-[plugins."io.containerd.internal.v1.opt"]
-  path = "$real/containerd/opt"
-[plugins."io.containerd.grpc.v1.cri"]
-  sandbox_image = "$pause_image"
-  # This VM withholds CAP_SYS_RESOURCE: runc may not lower a container's oom_score_adj below its own.
-  restrict_oom_score_adj = true
-  stream_server_address = "127.0.0.1"
-  [plugins."io.containerd.grpc.v1.cri".containerd]
-    default_runtime_name = "runc"
-    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
-      runtime_type = "io.containerd.runc.v2"
-  [plugins."io.containerd.grpc.v1.cri".cni]
-    bin_dir = "/usr/lib/cni"
-    conf_dir = "$real/cni"
-  [plugins."io.containerd.grpc.v1.cri".registry]
-    config_path = "$real/containerd/certs.d"
-EOF
+  render containerd.toml NODE_DIR="$real" SOCKET="$sock" PAUSE_IMAGE="$pause_image" >"$real/containerd/config.toml"
   mkdir -p "$real/cni"
-  cat >"$real/cni/10-hitcounter.conflist" <<EOF
-{
-  "cniVersion": "1.0.0",
-  "name": "hitcounter",
-  "plugins": [
-    {
-      "type": "bridge", "bridge": "$bridge", "isGateway": true, "ipMasq": false, "hairpinMode": true,
-      "ipam": {"type": "host-local", "ranges": [[{"subnet": "$POD_CIDR"}]], "dataDir": "$real/cni-ipam",
-               "routes": [{"dst": "$SERVICE_CIDR"}]}
-    },
-    {"type": "portmap", "capabilities": {"portMappings": true}}
-  ]
-}
-EOF
+  render cni.conflist BRIDGE="$bridge" POD_CIDR="$POD_CIDR" SERVICE_CIDR="$SERVICE_CIDR" NODE_DIR="$real" \
+    >"$real/cni/10-hitcounter.conflist"
 }
 
 # containerd 1.6 puts every shim socket in /run/containerd/s, Docker's containerd's directory too: this
@@ -193,8 +176,8 @@ push_images() {
   local dir
   dir=$(mktemp -d)
   cp "$(tool pause)" "$(tool coredns)" "$dir/"
-  printf 'FROM scratch\nCOPY pause /pause\nUSER 65535:65535\nENTRYPOINT ["/pause"]\n' >"$dir/Dockerfile.pause"
-  printf 'FROM scratch\nCOPY coredns /coredns\nUSER 65532:65532\nENTRYPOINT ["/coredns"]\n' >"$dir/Dockerfile.coredns"
+  cp "$templates/pause.Dockerfile" "$dir/Dockerfile.pause"
+  cp "$templates/coredns.Dockerfile" "$dir/Dockerfile.coredns"
   quietly docker build -q -f "$dir/Dockerfile.pause" -t "$pause_image" "$dir"
   quietly docker build -q -f "$dir/Dockerfile.coredns" -t "$coredns_image" "$dir"
   quietly docker push -q "$pause_image"
@@ -203,37 +186,8 @@ push_images() {
 }
 
 write_kubelet_config() {
-  cat >"$real/kubelet.yaml" <<EOF
-apiVersion: kubelet.config.k8s.io/v1beta1
-kind: KubeletConfiguration
-# This machine kind has cgroup v1 and no systemd as PID 1.
-failCgroupV1: false
-cgroupDriver: cgroupfs
-address: $NODE_IP
-port: 10250
-readOnlyPort: 0
-healthzBindAddress: 127.0.0.1
-healthzPort: 10248
-tlsCertFile: $real/pki/kubelet-serving.crt
-tlsPrivateKeyFile: $real/pki/kubelet-serving.key
-authentication:
-  anonymous: {enabled: false}
-  webhook: {enabled: true}
-  x509: {clientCAFile: $pki/ca.crt}
-authorization: {mode: Webhook}
-containerRuntimeEndpoint: unix://$sock
-clusterDNS: [$CLUSTER_DNS_IP]
-clusterDomain: cluster.local
-# The host's resolvers are off the machine: pods resolve cluster names only.
-resolvConf: ""
-makeIPTablesUtilChains: false
-podLogsDir: $real/pod-logs
-volumePluginDir: $real/volume-plugins
-# The disk is shared with everything else on the machine: no eviction for disk use.
-evictionHard: {memory.available: 200Mi, nodefs.available: "1%", imagefs.available: "1%"}
-imageGCHighThresholdPercent: 100
-imageGCLowThresholdPercent: 99
-EOF
+  render kubelet.yaml NODE_IP="$NODE_IP" NODE_DIR="$real" CLIENT_CA_FILE="$pki/ca.crt" SOCKET="$sock" \
+    CLUSTER_DNS_IP="$CLUSTER_DNS_IP" >"$real/kubelet.yaml"
 }
 
 start_kubelet() {
@@ -256,21 +210,7 @@ start_kubelet() {
 
 start_kube_proxy() {
   alive "$real/kube-proxy.pid" "kube-proxy --config" && return 0
-  cat >"$real/kube-proxy.yaml" <<EOF
-apiVersion: kubeproxy.config.k8s.io/v1alpha1
-kind: KubeProxyConfiguration
-clientConnection: {kubeconfig: $real/kube-proxy.kubeconfig}
-hostnameOverride: $node
-mode: iptables
-clusterCIDR: $POD_CIDR
-# NodePorts answer on loopback only.
-nodePortAddresses: [127.0.0.0/8]
-iptables: {localhostNodePorts: true}
-# Leave the machine's conntrack table size alone.
-conntrack: {maxPerCore: 0, min: 0}
-healthzBindAddress: 127.0.0.1:10256
-metricsBindAddress: 127.0.0.1:10249
-EOF
+  render kube-proxy.yaml NODE_DIR="$real" NODE_NAME="$node" POD_CIDR="$POD_CIDR" >"$real/kube-proxy.yaml"
   start kube-proxy "$(tool kube-proxy)" --config "$real/kube-proxy.yaml"
   wait_for kube-proxy "$real/kube-proxy.log" curl -fsS http://127.0.0.1:10256/healthz
 }
@@ -287,9 +227,6 @@ start_network_policy() {
   wait_for kube-router "$real/kube-router.log" iptables -S KUBE-ROUTER-FORWARD
 }
 
-# The ipsets kube-router made; kube-proxy in iptables mode makes none.
-our_ipsets() { ipset list -n 2>/dev/null | grep '^KUBE-' || true; }
-
 # Docker sets FORWARD's policy to DROP; pod-to-pod traffic on the bridge (bridge-nf passes it through
 # iptables, and a Service hop routes it back out) is let through by a chain of ours. Pods have a route
 # to Services only, and nothing is forwarded off the bridge.
@@ -305,38 +242,13 @@ local_volumes() {
   local i
   for i in $(seq "$local_volume_count"); do
     mkdir -p "$real/volumes/pv-$i"
-    cat <<EOF
-apiVersion: v1
-kind: PersistentVolume
-metadata:
-  name: $node-pv-$i
-  labels: {hitcounter.dev/local-volume: "true"}
-spec:
-  capacity: {storage: 2Gi}
-  accessModes: [ReadWriteOnce]
-  persistentVolumeReclaimPolicy: Retain
-  storageClassName: local
-  local: {path: $real/volumes/pv-$i}
-  nodeAffinity:
-    required:
-      nodeSelectorTerms:
-      - matchExpressions:
-        - {key: kubernetes.io/hostname, operator: In, values: [$node]}
----
-EOF
+    render local-volume.yaml NODE_NAME="$node" INDEX="$i" NODE_DIR="$real"
   done
-  cat <<EOF
-apiVersion: storage.k8s.io/v1
-kind: StorageClass
-metadata: {name: local}
-provisioner: kubernetes.io/no-provisioner
-volumeBindingMode: WaitForFirstConsumer
-reclaimPolicy: Retain
-EOF
+  render storage-class.yaml
 }
 
 deploy_coredns() {
-  sed -e "s#@IMAGE@#$coredns_image#" -e "s#@DNS_IP@#$CLUSTER_DNS_IP#" scripts/cluster/real-node/coredns.yaml | kubectl_ apply -f - >/dev/null
+  render coredns.yaml IMAGE="$coredns_image" DNS_IP="$CLUSTER_DNS_IP" | kubectl_ apply -f - >/dev/null
   kubectl_ -n kube-system rollout status deployment/coredns --timeout=120s >/dev/null
 }
 
@@ -360,113 +272,6 @@ up() {
   deploy_coredns
   local_volumes | kubectl_ apply -f - >/dev/null
   status
-}
-
-# Every process in the node's pod cgroups, the shims, containerd, then the kubelet's mounts.
-kill_pods() {
-  local f
-  for f in /sys/fs/cgroup/pids/kubepods /sys/fs/cgroup/memory/kubepods; do
-    if [ -d "$f" ]; then find "$f" -name cgroup.procs -exec cat {} + 2>/dev/null | while read -r pid; do kill -9 "$pid" 2>/dev/null || true; done; fi
-  done
-  pkill -9 -f "containerd-shim-runc-v2 .*-address $sock" 2>/dev/null || true
-}
-
-remove_cgroups() {
-  local c
-  for c in /sys/fs/cgroup/*/kubepods; do
-    [ -d "$c" ] || continue
-    for _ in 1 2 3 4 5; do
-      find "$c" -depth -type d -exec rmdir {} + 2>/dev/null || true
-      [ -d "$c" ] || break
-      sleep 0.5
-    done
-  done
-}
-
-# Our chains in TABLE, as iptables-save (or ip6tables-save: $1) names them.
-our_chains() { "$1" -t "$2" 2>/dev/null | sed -n 's/^:\(\(KUBE-\|CNI-\|HITCOUNTER-\)[^ ]*\) .*/\1/p'; }
-
-remove_iptables() {
-  local save table chain rule
-  if [ -x "$(readlink -f .tools/bin/kube-proxy 2>/dev/null)" ]; then "$(tool kube-proxy)" --cleanup >/dev/null 2>&1 || true; fi
-  for save in iptables-save ip6tables-save; do
-    for table in filter nat mangle raw; do
-      # The rules in built-in chains that jump to ours, then our chains (flushed first: they refer to each other).
-      # Each rule is deleted on its own through *-restore, which parses the quoting (comments) that
-      # iptables-save writes, so no shell ever evaluates the host's rules.
-      "$save" -t "$table" 2>/dev/null | sed -n 's/^-A \([A-Z]*\) \(.*-j \(KUBE-\|CNI-\|HITCOUNTER-\).*\)/-D \1 \2/p' |
-        while read -r rule; do printf '*%s\n%s\nCOMMIT\n' "$table" "$rule" | "${save%-save}-restore" --noflush 2>/dev/null || true; done
-      for chain in $(our_chains "$save" "$table"); do "${save%-save}" -t "$table" -F "$chain" 2>/dev/null || true; done
-      for chain in $(our_chains "$save" "$table"); do "${save%-save}" -t "$table" -X "$chain" 2>/dev/null || true; done
-    done
-  done
-}
-
-restore_host() {
-  local kind a b
-  [ -f "$state/real-host-state" ] || return 0
-  while read -r kind a b; do
-    case $kind in
-      sysctl) sysctl -qw "$a=$b" ;;
-      created) rm -rf "$a" ;;
-    esac
-  done <"$state/real-host-state"
-  # Kept for `leftovers` to check against; the next `up` saves the host's state afresh.
-  mv "$state/real-host-state" "$state/real-host-state.restored"
-}
-
-down() {
-  local v
-  [ -d "$real" ] || return 0
-  # The volumes' directories go with the node's state; their PersistentVolumes with it.
-  kubectl_ delete pv -l hitcounter.dev/local-volume=true --wait=false >/dev/null 2>&1 || true
-  stop apiserver-relay socat
-  stop kube-proxy "kube-proxy --config"
-  stop kube-router "kube-router --run-firewall"
-  stop kubelet "kubelet --config"
-  kill_pods
-  stop containerd "containerd --config"
-  # The pods' network namespaces died with containerd's mount namespace; their files remain.
-  find /run/netns -maxdepth 1 -name 'cni-*' -exec umount {} \; -exec rm -f {} \; 2>/dev/null || true
-  ip link delete "$bridge" 2>/dev/null || true
-  grep -o " ${kubelet_root}[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
-  remove_iptables
-  # After the rules that match them.
-  for v in $(our_ipsets); do ipset destroy "$v" 2>/dev/null || true; done
-  remove_cgroups
-  restore_host
-  rm -rf "$real"
-}
-
-# What a real node could leave on the host, each printed; exits 1 if anything is left.
-leftovers() {
-  local found=0 s v kind a b
-  report() { echo "left behind: $*"; found=1; }
-  ip link show "$bridge" >/dev/null 2>&1 && report "interface $bridge"
-  ip -o link show type veth 2>/dev/null | grep -q . && report "veth interfaces: $(ip -o link show type veth | awk -F': ' '{print $2}' | tr '\n' ' ')"
-  v=$(iptables-save 2>/dev/null | grep -cE 'KUBE|CNI-|HITCOUNTER' || true)
-  [ "$v" = 0 ] || report "$v iptables lines naming KUBE, CNI- or HITCOUNTER"
-  v=$(ip6tables-save 2>/dev/null | grep -c KUBE || true)
-  [ "$v" = 0 ] || report "$v ip6tables lines naming KUBE"
-  v=$(our_ipsets | tr '\n' ' ')
-  [ -z "$v" ] || report "ipsets: $v"
-  # Under /run/netns only the pods' namespaces are ours: /run/netns itself is a mount wherever
-  # `ip netns add` ran once, which is the host's business.
-  grep -qE " ($real|/var/lib/kubelet|/run/netns/)" /proc/mounts && report "mounts: $(grep -oE " ($real|/var/lib/kubelet|/run/netns/)[^ ]*" /proc/mounts | tr '\n' ' ')"
-  s="kubelet --config|kube-proxy --config|kube-router --run-firewall|containerd --config $real|containerd-shim-runc-v2 .*$real|socat TCP-LISTEN:.*bind=$NODE_IP"
-  pgrep -f "$s" >/dev/null && report "processes: $(pgrep -af "$s" | cut -c1-80 | tr '\n' ';')"
-  v=$(find /sys/fs/cgroup -mindepth 2 -maxdepth 2 -name kubepods -printf '%p ' 2>/dev/null)
-  [ -z "$v" ] || report "cgroups: $v"
-  [ -d "$real" ] && report "state $real"
-  if [ -f "$state/real-host-state.restored" ]; then
-    while read -r kind a b; do
-      case $kind in
-        sysctl) s=$(sysctl -n "$a"); [ "$s" = "$b" ] || report "sysctl $a=$s (was $b)" ;;
-        created) [ -e "$a" ] && report "path $a" ;;
-      esac
-    done <"$state/real-host-state.restored"
-  fi
-  return $found
 }
 
 status() {
