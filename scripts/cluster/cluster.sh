@@ -13,6 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/env.sh
+source scripts/cluster/addresses.env
 
 state=${HITCOUNTER_CLUSTER_DIR:-$HITCOUNTER_CACHE/cluster}
 name=hitcounter

@@ -10,7 +10,7 @@
 #   scripts/cluster/real-node.sh preflight   says what this machine lacks for a node (root, cgroup v1, packages)
 #   scripts/cluster/real-node.sh leftovers   lists anything a real node left on the host; exits 1 if there is any
 #
-# Addresses (scripts/versions.env): pods in POD_CIDR on the bridge hc-cni0 (host-local IPAM, no
+# Addresses (scripts/cluster/addresses.env): pods in POD_CIDR on the bridge hc-cni0 (host-local IPAM, no
 # masquerade, no route off the machine), whose gateway NODE_IP is the node's address: the kubelet
 # listens there, and a relay there forwards to the loopback apiserver for pods. Services in SERVICE_CIDR,
 # cluster DNS at CLUSTER_DNS_IP, NodePorts on 127.0.0.1 only.
@@ -22,6 +22,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/env.sh
+source scripts/cluster/addresses.env
 
 state=${HITCOUNTER_CLUSTER_DIR:-$HITCOUNTER_CACHE/cluster}
 real=$state/real

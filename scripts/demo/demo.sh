@@ -8,6 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/env.sh
+source scripts/cluster/addresses.env
 scripts/setup/install-node.sh
 
 stack=local

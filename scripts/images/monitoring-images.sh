@@ -20,6 +20,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/env.sh
+source scripts/cluster/addresses.env
 source scripts/cluster/cluster-lib.sh
 
 base_image=hitcounter-local/monitoring-base:latest

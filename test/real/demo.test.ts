@@ -12,7 +12,7 @@ import * as path from "node:path";
 import { expect } from "chai";
 import type { Series } from "../../stress/load/series";
 import { eventually, LocalCluster } from "../support/local-cluster";
-import { pinnedVersions } from "../support/versions";
+import { clusterAddresses, pinnedVersions } from "../support/versions";
 import { E2eProject, type PulumiCli } from "../support/workspace";
 import { standInImages } from "../support/standins";
 import { AlertWebhook } from "./support/alert-webhook";
@@ -79,7 +79,7 @@ describe("real node: the lecture's demo with real pods, real CPU and the real HP
     await realNode(cluster);
     project = E2eProject.create(cluster.kubeconfig);
     cli = project.cli();
-    webhook = await AlertWebhook.start(pinnedVersions().NODE_IP);
+    webhook = await AlertWebhook.start(clusterAddresses().NODE_IP);
   });
 
   after(async function () {
