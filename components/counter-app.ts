@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { LogLevel } from "../service/src/config";
 import type { Autoscaling, ContainerResources, ServiceType } from "./config";
-import type { ObservedBackend } from "./monitoring/observed-backend";
+import type { ObservedBackend } from "./monitoring/backend-queries";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "./pod-security";
 
 /** The service's PORT; the Service, the probes and the ServiceMonitor all use it by its name. */

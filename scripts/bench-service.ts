@@ -1,6 +1,6 @@
 // npm run bench:service — server CPU per request, throughput and latency of the counter service
 // against a real Redis on loopback, beside a bare node:http + node-redis server doing the same INCR
-// (compiled and run with plain node, as the service is), in the same run, alternating; then both held to 200m CPU (the lecture's pod limit) by a cgroup v1
+// (compiled and run with plain node, as the service is), in the same run, alternating; then both held to 200m CPU (the dev pod's limit) by a cgroup v1
 // quota; then memory. The load is wrk (scripts/bench/wrk.ts), which stays below saturation.
 // CPU per request comes from each server's own /proc/<pid>/stat: on a shared machine it moves far
 // less than req/s, so it is the figure the goal is set on (service <= 1.25x bare).

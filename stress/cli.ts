@@ -8,7 +8,7 @@ import { type LoadPlan, totalSeconds } from "./load/plan";
 import { OptionsError, parseOptions, usage, type Options } from "./options";
 import { Progress, type ProgressStream } from "./report/progress";
 import { writeReport } from "./report/report";
-import { Run } from "./load/run";
+import { LoadRun } from "./load/load-run";
 import type { Runner, RunEvents } from "./load/runner";
 import type { Bucket, ReplicaSample, RunResult, Series } from "./load/series";
 import { appUrlOf, type PrintedOutputs, readStackOutputs } from "./stack-outputs";
@@ -40,7 +40,7 @@ async function resolveTarget(options: Options): Promise<Target> {
   if (!options.inCluster) {
     if (options.url === undefined && stackError) throw stackError;
     const url = options.url ?? appUrlOf(outputs);
-    return { url, mode: "local", namespace, hpa, kubeconfig, runner: (plan, events) => new Run(plan, events) };
+    return { url, mode: "local", namespace, hpa, kubeconfig, runner: (plan, events) => new LoadRun(plan, events) };
   }
 
   if (!kubeconfig) throw new OptionsError("--in-cluster needs a kubeconfig: pass --kubeconfig or set KUBECONFIG");

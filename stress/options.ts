@@ -2,9 +2,10 @@
 // other module receives a plan it can trust.
 import { parseArgs } from "node:util";
 import * as path from "node:path";
-import { checkUrl, OptionsError, type Stage, totalSeconds } from "./load/plan";
+import { checkUrl, PlanError, type Stage, totalSeconds } from "./load/plan";
 
-export { OptionsError };
+/** The command line is invalid; the message names the flag. The CLI prints it with the usage. */
+export class OptionsError extends Error {}
 
 export interface Options {
   /** Undefined: take the Pulumi stack's `appUrl` output. */
@@ -23,7 +24,7 @@ export interface Options {
   help: boolean;
 }
 
-// The lecture's demo: a little traffic, a surge long enough for the HPA (15 s sync period, plus
+// The demo: a little traffic, a surge long enough for the HPA (15 s sync period, plus
 // metrics-server's 15-60 s scrape) to add replicas, then a quiet tail to see latency recover.
 export const defaultStages = "warm:15s:5,surge:90s:100,cool:30s:5";
 const defaultSingleStage = { seconds: 30, connections: 50 };
@@ -141,7 +142,7 @@ export function parseOptions(argv: string[], now = new Date()): Options {
     stages = parseStages(values.rate ? `${spec}:${values.rate}` : spec);
   }
 
-  if (values.url !== undefined) checkUrl(values.url, "--url");
+  if (values.url !== undefined) checkUrlOption(values.url);
   return {
     url: values.url,
     stages,
@@ -157,4 +158,12 @@ export function parseOptions(argv: string[], now = new Date()): Options {
     out: values.out ?? path.join("reports", timestamp(now)),
     help: values.help,
   };
+}
+
+function checkUrlOption(url: string): void {
+  try {
+    checkUrl(url, "--url");
+  } catch (error) {
+    throw error instanceof PlanError ? new OptionsError(error.message) : error;
+  }
 }

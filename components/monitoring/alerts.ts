@@ -1,7 +1,7 @@
 // The backend's alert rules (a PrometheusRule's spec.groups), unit-tested with promtool in
 // test/rules. Thresholds are starting points a team tunes; each `for` keeps a blip (one slow
 // rollout, one restart) from paging anyone.
-import { backendQueries, type ObservedBackend } from "./observed-backend";
+import { backendQueries, type ObservedBackend } from "./backend-queries";
 
 export interface AlertRule {
   alert: string;

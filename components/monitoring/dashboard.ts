@@ -1,12 +1,12 @@
 // The backend's Grafana dashboard as code, written with Grafana's typed builders (the Foundation
 // SDK, generated from Grafana's dashboard schema), so a misspelt field fails the type check instead
-// of being dropped by Grafana. Its queries come from observed-backend.ts.
+// of being dropped by Grafana. Its queries come from backend-queries.ts.
 import { createHash } from "node:crypto";
 import { type Dashboard, DashboardBuilder } from "@grafana/grafana-foundation-sdk/dashboard";
 import { DataqueryBuilder } from "@grafana/grafana-foundation-sdk/prometheus";
 import { PanelBuilder as StatPanel } from "@grafana/grafana-foundation-sdk/stat";
 import { PanelBuilder as TimeseriesPanel } from "@grafana/grafana-foundation-sdk/timeseries";
-import { backendQueries, type ObservedBackend } from "./observed-backend";
+import { backendQueries, type ObservedBackend } from "./backend-queries";
 
 // Grafana's limit on a dashboard uid.
 const uidLength = 40;

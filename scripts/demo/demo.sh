@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The lecture's demo on this machine, with no cloud account and no existing cluster: the local cluster
+# The demo on this machine, with no cloud account and no existing cluster: the local cluster
 # with a real node, `pulumi up` of the `local` stack (state in .demo/, a local folder) with
 # kube-prometheus-stack (minus Grafana, whose image cannot be built here), the stress test with live
 # progress and its report, then the app's, Prometheus's and Alertmanager's URLs, left running.

@@ -9,7 +9,7 @@ export interface AppDeps {
   store: Pick<CounterStore, "increment" | "ping">;
   metrics: Metrics;
   log: Logger;
-  /** Shown on the page, as the lecture does, to tell which replica answered. */
+  /** Shown on the page, to tell which replica answered. */
   hostname: string;
   /** True once shutdown has begun. */
   draining: () => boolean;

@@ -65,8 +65,8 @@ function integer(env: Env, variable: string, fallback: number, min: number, max:
   return value;
 }
 
-// REDIS_URL is the one-line form, with rediss:// for TLS; REDIS_HOST/REDIS_PORT are the lecture's,
-// with REDIS_TLS=true for TLS. Accepting both forms at once would leave a reader guessing which one
+// REDIS_URL is the one-line form, with rediss:// for TLS; REDIS_HOST/REDIS_PORT are the two-variable
+// form, with REDIS_TLS=true for TLS. Accepting both forms at once would leave a reader guessing which one
 // wins, so that is an error too.
 function redisAddress(env: Env): Pick<RedisConfig, "url" | "password" | "tls"> {
   const password = env.REDIS_PASSWORD || undefined;

@@ -2,7 +2,7 @@
 // so kube-proxy spreads connections over every ready pod) and prints the series to its log.
 import { formatMessage, type AgentMessage } from "./agent-messages";
 import { checkUrl, type LoadPlan } from "../load/plan";
-import { Run } from "../load/run";
+import { LoadRun } from "../load/load-run";
 
 const print = (message: AgentMessage) => process.stdout.write(formatMessage(message) + "\n");
 
@@ -11,7 +11,7 @@ async function main(): Promise<void> {
   const plan = JSON.parse(process.env.STRESS_PLAN ?? "null") as LoadPlan | null;
   if (!plan) throw new Error("STRESS_PLAN is not set");
   checkUrl(plan.url, "STRESS_PLAN url");
-  const run = new Run(plan, {
+  const run = new LoadRun(plan, {
     onStart: (startedAt) => print({ type: "start", startedAt }),
     onBucket: (bucket) => print({ type: "bucket", bucket }),
   });

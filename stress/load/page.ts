@@ -5,7 +5,7 @@ export interface Visit {
   pod: string;
 }
 
-// The HTML variant (and the lecture's Flask page) name the pod in prose; the JSON variant is exact.
+// The HTML variant (and pages like it, e.g. a Flask hit counter's) name the pod in prose; the JSON variant is exact.
 const htmlVisit = /visited (\d+) times?\.?\s*Served by pod:\s*(?:<b>)?\s*([^<\s]+)/i;
 
 function parseJsonVisit(text: string): Visit | undefined {

@@ -1,8 +1,8 @@
 // The load plan: what to send, for how long, over how many connections. The command line builds it
 // (options.ts); the local run and the in-cluster agent both execute it.
 
-/** The command line or a plan built from it is invalid; the message names the flag. */
-export class OptionsError extends Error {}
+/** A plan that cannot run; the message names where the bad value came from. */
+export class PlanError extends Error {}
 
 /** One ramp step: `connections` keep-alive connections for `seconds`, optionally capped at `rate` req/s overall. */
 export interface Stage {
@@ -30,10 +30,10 @@ export function checkUrl(text: string, source: string): string {
   try {
     url = new URL(text);
   } catch {
-    throw new OptionsError(`${source}: "${text}" is not a URL`);
+    throw new PlanError(`${source}: "${text}" is not a URL`);
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new OptionsError(`${source}: "${text}" must be http:// or https://`);
+    throw new PlanError(`${source}: "${text}" must be http:// or https://`);
   }
   return text;
 }

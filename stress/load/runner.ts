@@ -1,4 +1,4 @@
-// What the CLI drives: a run of the load, on this machine (run.ts) or as a Job in the cluster
+// What the CLI drives: a run of the load, on this machine (load-run.ts) or as a Job in the cluster
 // (cluster/in-cluster-run.ts), reporting as it goes.
 import type { Bucket, RunResult } from "./series";
 

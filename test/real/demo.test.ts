@@ -1,4 +1,4 @@
-// The lecture's demo on a real node (scripts/cluster/cluster.sh up --real): `pulumi up` of the dev stack with
+// The demo on a real node (scripts/cluster/cluster.sh up --real): `pulumi up` of the dev stack with
 // the real CLI, pods run by a real kubelet, load from `npm run stress`, CPU measured by metrics-server
 // from the kubelet, and the HPA scaling on it. Nothing is simulated: the pods that answer are
 // processes on this machine. Monitoring is the real kube-prometheus-stack chart, installed by the
@@ -33,7 +33,7 @@ const monitoringNamespace = `${namespace}-monitoring`;
 const chart = chartObjects(release);
 const app = `namespace="${namespace}", service="hit-counter"`;
 
-describe("real node: the lecture's demo with real pods, real CPU and the real HPA", function () {
+describe("real node: the demo with real pods, real CPU and the real HPA", function () {
   this.timeout(900_000);
   let cluster: LocalCluster;
   let project: E2eProject;

@@ -1,4 +1,4 @@
-// Configuration from the environment: defaults, the lecture's variables, and one exact line for
+// Configuration from the environment: defaults, the host-and-port variables, and one exact line for
 // each bad value, printed by the real process before it serves anything.
 import { expect } from "chai";
 import { ConfigError, loadConfig } from "../../service/src/config";
@@ -15,7 +15,7 @@ describe("service configuration", function () {
     });
   });
 
-  it("takes the lecture's REDIS_HOST and REDIS_PORT, and REDIS_PASSWORD", function () {
+  it("takes REDIS_HOST, REDIS_PORT and REDIS_PASSWORD", function () {
     const config = loadConfig({ REDIS_HOST: "cache.internal", REDIS_PORT: "6380", REDIS_PASSWORD: "s3cret" });
     expect(config.redis).to.deep.equal({ url: "redis://cache.internal:6380", password: "s3cret", tls: undefined, timeoutMs: 1000 });
   });

@@ -11,7 +11,7 @@ describe("stress: options", () => {
     ]);
   });
 
-  it("defaults to the lecture's demo profile, and to reports/<timestamp>", () => {
+  it("defaults to the demo profile (warm, surge, cool), and to reports/<timestamp>", () => {
     const options = parseOptions(["--url", "http://127.0.0.1:8080/"], new Date("2026-01-02T03:04:05.678Z"));
     expect(options.stages).to.deep.equal(parseStages(defaultStages));
     expect(options.out).to.equal("reports/2026-01-02T03-04-05-678Z");

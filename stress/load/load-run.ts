@@ -21,7 +21,7 @@ export function counterCheck(before: Visit, after: Visit, successes: number, rec
   };
 }
 
-export class Run implements Runner {
+export class LoadRun implements Runner {
   private load: Load | undefined;
   private interrupts = 0;
 
