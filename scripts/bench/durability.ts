@@ -6,12 +6,12 @@
 // the restart. Policies alternate run by run; the figures are medians over the runs.
 // Settings: BENCH_RUNS (3), BENCH_DURATION (10 s), BENCH_CONNECTIONS (50).
 import { setTimeout as sleep } from "node:timers/promises";
-import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { RedisServer } from "../lib/redis-server";
-import { ServiceProcess } from "../lib/service-process";
+import { RedisServer } from "../../test/support/redis-server";
+import { buildService, ServiceProcess } from "../../test/support/service-process";
+import { median } from "./stats";
 import { wrk } from "./wrk";
 
 const runs = Number(process.env.BENCH_RUNS ?? 3);
@@ -27,12 +27,6 @@ interface Run {
   acknowledged: number;
   /** The counter after Redis came back on its AOF. */
   counted: number;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 async function once(appendfsync: Policy): Promise<Run> {
@@ -58,7 +52,7 @@ async function once(appendfsync: Policy): Promise<Run> {
 }
 
 async function main(): Promise<void> {
-  execFileSync("npm", ["run", "build", "--silent", "--prefix", path.resolve(__dirname, "../../service")], { stdio: "inherit" });
+  buildService();
   const results: Record<Policy, Run[]> = { everysec: [], always: [] };
   for (let run = 0; run < runs; run++) {
     for (const policy of run % 2 ? [...policies].reverse() : policies) {

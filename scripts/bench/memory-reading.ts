@@ -2,8 +2,8 @@
 // kernel's view of the process (RSS and which mappings it is in), and V8's heap spaces (from the
 // service's own /metrics, which prom-client fills from v8.getHeapSpaceStatistics: no extra endpoint).
 import fs from "node:fs";
-import { memoryStat, workingSetBytes } from "../lib/cgroup";
-import type { ServiceProcess } from "../lib/service-process";
+import { memoryStat, workingSetBytes } from "../../test/support/cgroup";
+import type { ServiceProcess } from "../../test/support/service-process";
 
 export interface MemoryReading {
   workingSetMiB: number;

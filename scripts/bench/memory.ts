@@ -16,18 +16,15 @@
 // measured load), BENCH_CONNECTIONS (50), BENCH_AFTER ("30,60": seconds after the load), BENCH_LIMIT
 // (256M, the dev stack's memory limit).
 import { setTimeout as sleep } from "node:timers/promises";
-import { execFileSync } from "node:child_process";
-import path from "node:path";
-import { createGroup, hasController, removeGroup } from "../lib/cgroup";
-import { RedisServer } from "../lib/redis-server";
-import { ServiceProcess } from "../lib/service-process";
+import { createGroup, hasController, removeGroup } from "../../test/support/cgroup";
+import { RedisServer } from "../../test/support/redis-server";
+import { buildService, ServiceProcess } from "../../test/support/service-process";
 import { imageCommand } from "./image-command";
 import { type MemoryReading, readMemory } from "./memory-reading";
 import { cpuTimeUs } from "./proc";
 import { median } from "./stats";
 import { wrk } from "./wrk";
 
-const root = path.resolve(__dirname, "..", "..");
 const variants = (process.env.BENCH_VARIANTS ?? "").split(";").map((variant) => variant.trim());
 const runs = Number(process.env.BENCH_RUNS ?? 1);
 const idleSeconds = Number(process.env.BENCH_IDLE ?? 10);
@@ -168,7 +165,7 @@ function report(variant: Variant, results: Run[]): void {
 
 async function main(): Promise<void> {
   if (!hasController("memory")) throw new Error("no cgroup v1 memory controller at /sys/fs/cgroup/memory");
-  execFileSync("npm", ["run", "build", "--silent", "--prefix", "service"], { cwd: root, stdio: "inherit" });
+  buildService();
   const all = variants.map(parseVariant);
   console.log(`${all.length} variant(s) x ${runs} run(s): idle ${idleSeconds} s, wrk -t1 -c${connections} ${warmup} s + ${duration} s, readings ${afterSeconds.join(" and ")} s after; each in a ${memoryLimit} memory cgroup`);
   const redis = await RedisServer.start();

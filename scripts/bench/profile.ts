@@ -2,15 +2,13 @@
 // `node --cpu-prof` against a real Redis while wrk drives GET /, then the profile's samples are summed
 // by package (koa, @koa/router, prom-client, pino, redis, Node itself, the service's own code) and by
 // function. Settings: BENCH_DURATION (10 s), BENCH_CONNECTIONS (50).
-import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { RedisServer } from "../lib/redis-server";
-import { ServiceProcess } from "../lib/service-process";
+import { RedisServer } from "../../test/support/redis-server";
+import { buildService, ServiceProcess } from "../../test/support/service-process";
 import { wrk } from "./wrk";
 
-const root = path.resolve(__dirname, "..", "..");
 const duration = Number(process.env.BENCH_DURATION ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
 
@@ -44,7 +42,7 @@ function top(counts: Map<string, number>, total: number, n: number): string[] {
 }
 
 async function main(): Promise<void> {
-  execFileSync("npm", ["run", "build", "--silent", "--prefix", "service"], { cwd: root, stdio: "inherit" });
+  buildService();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hitcounter-profile-"));
   const redis = await RedisServer.start();
   const service = await ServiceProcess.start(

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Sourced by scripts/demo/demo.sh and scripts/bench-scaling.sh (functions only): a Pulumi stack of this
+# Sourced by scripts/demo/demo.sh (functions only): a Pulumi stack of this
 # project on the local cluster (scripts/cluster/cluster.sh up --real), with its state in a local folder.
 # The caller sets `stack`, `namespace` and `state_dir`.
 

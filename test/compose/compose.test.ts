@@ -5,7 +5,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { expect } from "chai";
-import { freePort } from "../../scripts/lib/net";
+import { freePort } from "../support/net";
 import { extraCaCerts, standInImages } from "../support/standins";
 import { projectRoot } from "../support/paths";
 

@@ -4,8 +4,8 @@ import { execFile } from "node:child_process";
 import path from "node:path";
 import { promisify } from "node:util";
 import { expect } from "chai";
-import { freePort, waitForPort } from "../../scripts/lib/net";
-import { RedisServer } from "../../scripts/lib/redis-server";
+import { freePort, waitForPort } from "../support/net";
+import { RedisServer } from "../support/redis-server";
 import { projectRoot as root } from "../support/paths";
 
 const tag = "hit-counter-service:image-test";

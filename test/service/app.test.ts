@@ -7,7 +7,7 @@ import { createApp } from "../../service/src/app";
 import { createLogger } from "../../service/src/log";
 import { Metrics } from "../../service/src/metrics";
 import { CounterStore } from "../../service/src/store";
-import { RedisServer } from "../../scripts/lib/redis-server";
+import { RedisServer } from "../support/redis-server";
 
 interface Harness {
   url: string;

@@ -2,7 +2,7 @@
 // each bad value, printed by the real process before it serves anything.
 import { expect } from "chai";
 import { ConfigError, loadConfig } from "../../service/src/config";
-import { ServiceProcess } from "../../scripts/lib/service-process";
+import { ServiceProcess } from "../support/service-process";
 
 describe("service configuration", function () {
   it("has defaults that need no environment at all", function () {

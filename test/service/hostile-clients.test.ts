@@ -5,8 +5,8 @@ import http from "node:http";
 import net from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { expect } from "chai";
-import { RedisServer } from "../../scripts/lib/redis-server";
-import { ServiceProcess } from "../../scripts/lib/service-process";
+import { RedisServer } from "../support/redis-server";
+import { ServiceProcess } from "../support/service-process";
 
 interface Exchange {
   /** Everything the server sent back. */

@@ -2,8 +2,8 @@
 // requests, liveness unaffected, and recovery without a restart.
 import { setTimeout as sleep } from "node:timers/promises";
 import { expect } from "chai";
-import { RedisServer } from "../../scripts/lib/redis-server";
-import { ServiceProcess } from "../../scripts/lib/service-process";
+import { RedisServer } from "../support/redis-server";
+import { ServiceProcess } from "../support/service-process";
 
 async function timed(url: string): Promise<{ status: number; ms: number; body: string }> {
   const started = performance.now();

@@ -1,8 +1,8 @@
 // Several service processes sharing one Redis, as replicas behind a Service do: the count is exact
 // because each hit is one atomic INCR and each page shows the value that INCR returned.
 import { expect } from "chai";
-import { RedisServer } from "../../scripts/lib/redis-server";
-import { ServiceProcess } from "../../scripts/lib/service-process";
+import { RedisServer } from "../support/redis-server";
+import { ServiceProcess } from "../support/service-process";
 
 describe("service replicas sharing one Redis", function () {
   this.timeout(90_000);

@@ -3,9 +3,9 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import http from "node:http";
 import { expect } from "chai";
-import { acceptsConnections } from "../../scripts/lib/net";
-import { RedisServer } from "../../scripts/lib/redis-server";
-import { ServiceProcess } from "../../scripts/lib/service-process";
+import { acceptsConnections } from "../support/net";
+import { RedisServer } from "../support/redis-server";
+import { ServiceProcess } from "../support/service-process";
 
 interface Reply {
   status: number;

@@ -8,8 +8,8 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import tls from "node:tls";
 import { expect } from "chai";
-import { RedisServer } from "../../scripts/lib/redis-server";
-import { ServiceProcess } from "../../scripts/lib/service-process";
+import { RedisServer } from "../support/redis-server";
+import { ServiceProcess } from "../support/service-process";
 import { CounterStore } from "../../service/src/store";
 import { type CertificateAuthority, issueServerCertificate, makeCertificateAuthority, type ServerCertificate } from "../support/tls-certificates";
 

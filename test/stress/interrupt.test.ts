@@ -6,8 +6,8 @@ import { mkdtemp, readFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { Series } from "../../stress/load/series";
-import { RedisServer } from "../../scripts/lib/redis-server";
-import { ServiceProcess } from "../../scripts/lib/service-process";
+import { RedisServer } from "../support/redis-server";
+import { ServiceProcess } from "../support/service-process";
 
 const cli = path.resolve(__dirname, "../../stress/cli.ts");
 

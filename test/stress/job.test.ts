@@ -11,8 +11,8 @@ import { jobManifest } from "../../stress/cluster/job-manifests";
 import { findTarget } from "../../stress/cluster/target";
 import { loadKubeConfig } from "../../stress/cluster/kube";
 import type { Series } from "../../stress/load/series";
-import { RedisServer } from "../../scripts/lib/redis-server";
-import { ServiceProcess } from "../../scripts/lib/service-process";
+import { RedisServer } from "../support/redis-server";
+import { ServiceProcess } from "../support/service-process";
 import { FakeKubeApi } from "../support/fake-kube-api";
 
 describe("stress: in-cluster Job mode", function () {

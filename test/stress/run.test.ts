@@ -9,8 +9,8 @@ import { PassThrough } from "node:stream";
 import { chromium, type Browser } from "playwright-core";
 import { main } from "../../stress/cli";
 import type { Series } from "../../stress/load/series";
-import { RedisServer } from "../../scripts/lib/redis-server";
-import { ServiceProcess } from "../../scripts/lib/service-process";
+import { RedisServer } from "../support/redis-server";
+import { ServiceProcess } from "../support/service-process";
 import { FakeKubeApi } from "../support/fake-kube-api";
 
 /** The service's own count of `GET /` answered 200, from its Prometheus exposition. */

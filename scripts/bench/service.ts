@@ -9,16 +9,15 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
-import { freePort, waitForPort } from "./lib/net";
-import { createGroup, hasController, joinGroup, removeGroup, startInGroup } from "./lib/cgroup";
-import { RedisServer } from "./lib/redis-server";
-import { ServiceProcess } from "./lib/service-process";
-import { compileScript, type CompiledScript } from "./bench/compile";
-import { cpuTimeUs, rssMiB } from "./bench/proc";
-import { median, spread } from "./bench/stats";
-import { wrk } from "./bench/wrk";
+import { freePort, waitForPort } from "../../test/support/net";
+import { createGroup, hasController, joinGroup, removeGroup, startInGroup } from "../../test/support/cgroup";
+import { RedisServer } from "../../test/support/redis-server";
+import { buildService, ServiceProcess } from "../../test/support/service-process";
+import { compileScript, type CompiledScript } from "./compile";
+import { cpuTimeUs, rssMiB } from "./proc";
+import { median, spread } from "./stats";
+import { wrk } from "./wrk";
 
-const root = path.resolve(__dirname, "..");
 const runs = Number(process.env.BENCH_RUNS ?? 5);
 const duration = Number(process.env.BENCH_DURATION ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
@@ -159,12 +158,12 @@ async function heapUsedMiB(server: Server): Promise<{ used: number; total: numbe
 
 async function main(): Promise<void> {
   console.log("building the service (service/dist)");
-  execFileSync("npm", ["run", "build", "--silent", "--prefix", "service"], { cwd: root, stdio: "inherit" });
+  buildService();
   console.log(`${runs} runs x ${duration} s per server, wrk -t1 -c${connections}, loopback; warm-up ${warmup} s each\n`);
 
   const redis = await RedisServer.start();
   const service = await ServiceProcess.start({ REDIS_URL: redis.url, LOG_LEVEL: "info" }, { compiled: true });
-  const compiledBare = compileScript(path.join(root, "scripts/bench/bare-counter.ts"));
+  const compiledBare = compileScript(path.join(__dirname, "bare-counter.ts"));
   const bare = await startBare(redis, compiledBare);
   const servers: Server[] = [{ name: "service (koa)", url: service.url, pid: service.pid }, bare.server];
   try {

@@ -1,12 +1,17 @@
 // The counter service as a real child process on a free loopback port, the way a container runs it:
 // environment in, signals to stop it, exit code and JSON log lines out.
 import { setTimeout as sleep } from "node:timers/promises";
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { startInGroup } from "./cgroup";
 import { freePort, waitForPort } from "./net";
 
 const serviceDir = path.resolve(__dirname, "../../service");
+
+/** Compiles the service into service/dist, for a `compiled` process. */
+export function buildService(): void {
+  execFileSync("npm", ["run", "build", "--silent", "--prefix", serviceDir], { stdio: "inherit" });
+}
 
 export interface SpawnOptions {
   /**
