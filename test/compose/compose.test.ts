@@ -1,4 +1,4 @@
-// The README's dev loop, run for real: `docker compose` (the CLI plugin scripts/toolchain/tools.sh builds) on
+// The dev loop without Kubernetes (docs/service.md), run for real: `docker compose` (the CLI plugin scripts/toolchain/tools.sh builds) on
 // compose.yaml, with the offline stand-in base images through the file's image variables.
 import { execFile } from "node:child_process";
 import * as fs from "node:fs";

@@ -1,7 +1,8 @@
 // `pulumi up` interrupted while it creates the dev stack: by Ctrl-C (SIGINT: Pulumi's graceful cancel)
-// and by a killed CI job (SIGKILL, the CLI and its plugins at once). After each, the README's recovery
-// (`pulumi cancel` and `npm run stack:recover` after a kill, then `pulumi up`) converges: the stack's objects and the state agree,
-// nothing is left behind in the namespace, and the next preview changes nothing.
+// and by a killed CI job (SIGKILL, the CLI and its plugins at once). After each, the documented recovery
+// (docs/stacks-and-configuration.md: `pulumi cancel` and `npm run stack:recover` after a kill, then
+// `pulumi up`) converges: the stack's objects and the state agree, nothing is left behind in the
+// namespace, and the next preview changes nothing.
 import * as path from "node:path";
 import { expect } from "chai";
 import { eventually, LocalCluster } from "../support/local-cluster";

@@ -21,6 +21,6 @@ export interface Checked {
 /** Runs `command` in the project root; a checker that is not installed fails the test, it never skips it. */
 export function check(command: string, args: string[], env: Record<string, string> = {}): Checked {
   const run = spawnSync(command, args, { cwd: projectRoot, encoding: "utf8", env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 });
-  if (run.error) throw new Error(`${command} could not run (${run.error.message}): run .ci/run, or see README "Working on a team"`);
+  if (run.error) throw new Error(`${command} could not run (${run.error.message}): run .ci/run, or see docs/working-on-a-team.md`);
   return { status: run.status, output: `${run.stdout}${run.stderr}` };
 }
