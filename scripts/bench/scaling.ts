@@ -3,13 +3,13 @@
 // the local cluster's real node. The load is the stress tool's own engine (LoadRun), in this process,
 // through the Service's NodePort on loopback. Prints the median (min–max) of RUNS runs per size and
 // the ratio to the first size. Needs `npm run cluster:up -- --real`; deploys and removes a stack of
-// its own, in a throwaway copy of the project (test/support/workspace.ts).
+// its own, in a throwaway copy of the project (test/support/e2e-project.ts).
 //   RUNS=3 SECONDS_PER_RUN=20 CONNECTIONS=64
 import { LoadRun } from "../../stress/load/load-run";
 import type { Totals } from "../../stress/load/series";
 import { eventually, LocalCluster } from "../../test/support/local-cluster";
 import { standInImages } from "../../test/support/standins";
-import { E2eProject, type PulumiCli } from "../../test/support/workspace";
+import { E2eProject, type PulumiCli } from "../../test/support/e2e-project";
 import { median, spread } from "./stats";
 
 const stack = "scaling";

@@ -196,12 +196,16 @@ build_alertmanager() {
     go build -trimpath -ldflags "$ldflags" -o "$1/bin/alertmanager" ./cmd/alertmanager)
 }
 
-# The proxy refuses its module path (k8s.io/kube-state-metrics/v2); its dependencies are served.
+# A main package from ../shared/thirdparty/src/NAME, whose module the proxy refuses (its
+# dependencies are served), built as bin/NAME with its version stamped into VARIABLE.
+build_thirdparty_main() { # <out dir> <name> <variable>=<version>
+  copy_thirdparty "src/$2" "$1/src"
+  (cd "$1/src" && go build -trimpath -ldflags "-s -w -X $3" -o "$1/bin/$2" .)
+}
+
+# The proxy refuses its module path (k8s.io/kube-state-metrics/v2).
 build_kube_state_metrics() {
-  copy_thirdparty src/kube-state-metrics "$1/src"
-  (cd "$1/src" && go build -trimpath \
-    -ldflags "-s -w -X github.com/prometheus/common/version.Version=${KUBE_STATE_METRICS_VERSION#v}" \
-    -o "$1/bin/kube-state-metrics" .)
+  build_thirdparty_main "$1" kube-state-metrics "github.com/prometheus/common/version.Version=${KUBE_STATE_METRICS_VERSION#v}"
 }
 
 # The operator and its config reloader, which the chart's Prometheus and Alertmanager pods run beside
@@ -219,12 +223,8 @@ build_prometheus_operator() {
 }
 
 # What the chart's admission-webhook hook Jobs run (create the certificate, patch it into the webhooks).
-# The proxy refuses its module; its dependencies are served.
 build_kube_webhook_certgen() {
-  copy_thirdparty src/kube-webhook-certgen "$1/src"
-  (cd "$1/src" && go build -trimpath \
-    -ldflags "-s -w -X github.com/jkroepke/kube-webhook-certgen/core.Version=$KUBE_WEBHOOK_CERTGEN_VERSION" \
-    -o "$1/bin/kube-webhook-certgen" .)
+  build_thirdparty_main "$1" kube-webhook-certgen "github.com/jkroepke/kube-webhook-certgen/core.Version=$KUBE_WEBHOOK_CERTGEN_VERSION"
 }
 
 build_etcd() {

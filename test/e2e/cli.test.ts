@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { expect } from "chai";
 import { eventually, LocalCluster } from "../support/local-cluster";
-import { E2eProject, type PulumiCli } from "../support/workspace";
+import { E2eProject, type PulumiCli } from "../support/e2e-project";
 
 /** Pulumi.dev.yaml's namespace: the suite deploys the stack file as it is, bar the overrides below. */
 const namespace = "hitcounter-dev";

@@ -8,7 +8,7 @@ import * as path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { expect } from "chai";
 import { eventually, LocalCluster, pulumiManagers, replicaManagers } from "../support/local-cluster";
-import { E2eProject, type StackConfig } from "../support/workspace";
+import { E2eProject, type StackConfig } from "../support/e2e-project";
 
 const dev = { namespace: "e2e-dev", monitoring: "e2e-dev-monitoring", release: "e2e-dev-kps" };
 const prod = { namespace: "e2e-prod", monitoring: "e2e-prod-monitoring", release: "e2e-prod-kps" };

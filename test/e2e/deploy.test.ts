@@ -13,7 +13,7 @@ import { expect } from "chai";
 import { HpaWatcher, type HpaSnapshot } from "../../stress/cluster/hpa-watch";
 import { eventually, LocalCluster, pulumiManagers, replicaManagers } from "../support/local-cluster";
 import { pinnedVersions } from "../support/versions";
-import { E2eProject, type StackConfig } from "../support/workspace";
+import { E2eProject, type StackConfig } from "../support/e2e-project";
 
 const namespace = "hitcounter-e2e";
 const monitoringNamespace = "monitoring-e2e";

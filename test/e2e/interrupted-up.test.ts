@@ -7,7 +7,7 @@ import * as path from "node:path";
 import { expect } from "chai";
 import { eventually, LocalCluster } from "../support/local-cluster";
 import { projectRoot } from "../support/paths";
-import { E2eProject, type PulumiCli } from "../support/workspace";
+import { E2eProject, type PulumiCli } from "../support/e2e-project";
 
 const namespace = "hitcounter-interrupted";
 

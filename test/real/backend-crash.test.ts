@@ -9,7 +9,7 @@ import type { Stack } from "@pulumi/pulumi/automation";
 import { expect } from "chai";
 import { eventually, LocalCluster } from "../support/local-cluster";
 import { standInImages } from "../support/standins";
-import { E2eProject } from "../support/workspace";
+import { E2eProject } from "../support/e2e-project";
 import { realNode, RealNodeFigures, realNodeName } from "./support/figures";
 import { stress } from "./support/stress";
 

@@ -10,7 +10,7 @@ import { expect } from "chai";
 import { LocalCluster } from "../support/local-cluster";
 import { standInImages } from "../support/standins";
 import { pinnedVersions } from "../support/versions";
-import { E2eProject, type StackConfig } from "../support/workspace";
+import { E2eProject, type StackConfig } from "../support/e2e-project";
 import { realNode } from "./support/figures";
 
 const namespace = "hitcounter-upgrade";

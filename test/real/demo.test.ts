@@ -13,7 +13,7 @@ import { expect } from "chai";
 import type { Series } from "../../stress/load/series";
 import { eventually, LocalCluster } from "../support/local-cluster";
 import { clusterAddresses, pinnedVersions } from "../support/versions";
-import { E2eProject, type PulumiCli } from "../support/workspace";
+import { E2eProject, type PulumiCli } from "../support/e2e-project";
 import { standInImages } from "../support/standins";
 import { AlertWebhook } from "./support/alert-webhook";
 import { realNode, RealNodeFigures } from "./support/figures";

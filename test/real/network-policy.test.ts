@@ -8,7 +8,7 @@ import { CounterApp } from "../../components/counter-app";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../../components/pod-security";
 import { eventually, LocalCluster } from "../support/local-cluster";
 import { standInImages } from "../support/standins";
-import { E2eProject } from "../support/workspace";
+import { E2eProject } from "../support/e2e-project";
 import { realNode, realNodeName } from "./support/figures";
 
 const namespace = "hitcounter-netpol";
