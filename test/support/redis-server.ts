@@ -39,6 +39,12 @@ export class RedisServer {
     return this.child !== undefined;
   }
 
+  /** The running server's process id, for what /proc says about it (its CPU time). */
+  get pid(): number {
+    if (this.child?.pid === undefined) throw new Error(`redis-server on port ${this.port} is not running`);
+    return this.child.pid;
+  }
+
   /** Starts the server again on the same port after `kill()` or `stop()`. */
   async restart(): Promise<void> {
     if (this.child) throw new Error(`redis-server on port ${this.port} is already running`);
