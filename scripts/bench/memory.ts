@@ -14,14 +14,17 @@
 // Settings: BENCH_VARIANTS (""), BENCH_RUNS (1), BENCH_IDLE (10 s after start), BENCH_WARMUP (3 s of
 // load before the measured load, so CPU per request is not the JIT's), BENCH_DURATION (20 s of
 // measured load), BENCH_CONNECTIONS (50), BENCH_AFTER ("30,60": seconds after the load), BENCH_LIMIT
-// (256M, the dev stack's memory limit).
+// (256M, the dev stack's memory limit), BENCH_CPU (unset: no CPU limit; millicores, e.g. 200 for the
+// dev pod's limit, as a CFS quota: under it requests queue and live longer, which is what a young
+// generation sized for an unthrottled process gets wrong).
 import { setTimeout as sleep } from "node:timers/promises";
-import { createGroup, hasController, removeGroup } from "../../test/support/cgroup";
+import { cpuLimit, createGroup, hasController, joinGroup, removeGroup } from "../../test/support/cgroup";
 import { RedisServer } from "../../test/support/redis-server";
 import { buildService, ServiceProcess } from "../../test/support/service-process";
 import { imageCommand } from "./image-command";
 import { type MemoryReading, readMemory } from "./memory-reading";
 import { cpuTimeUs } from "./proc";
+import { wholeNumber } from "./settings";
 import { median } from "./stats";
 import { wrk } from "./wrk";
 
@@ -33,6 +36,7 @@ const warmup = Number(process.env.BENCH_WARMUP ?? 3);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const afterSeconds = (process.env.BENCH_AFTER ?? "30,60").split(",").map(Number);
 const memoryLimit = process.env.BENCH_LIMIT ?? "256M";
+const cpuMillicores = process.env.BENCH_CPU ? wholeNumber(process.env.BENCH_CPU, 0, "BENCH_CPU", 64_000) : undefined;
 
 /** What one variant's service did in one run. */
 interface Run {
@@ -46,6 +50,14 @@ interface Run {
   p99: number;
   /** wrk's failed requests: reported, not fatal, since a stall of the machine times out a whole run's connections. */
   failed: number;
+}
+
+interface Started {
+  service: ServiceProcess;
+  /** The memory group, which readings read. */
+  group: string;
+  /** Every group made for it, the memory group first. */
+  groups: string[];
 }
 
 interface Variant {
@@ -67,16 +79,21 @@ function parseVariant(text: string): Variant {
   return { name: text || "image as is", nodeArgs: [...image.nodeArgs, ...tokens.filter((t) => t.startsWith("--"))], env };
 }
 
-/** One service in its own memory group, with the pod's limit, started inside it. */
-async function startService(redis: RedisServer, variant: Variant, index: number): Promise<{ service: ServiceProcess; group: string }> {
-  const group = createGroup("memory", `hitcounter-bench-memory-${process.pid}-${index}`, { "memory.limit_in_bytes": memoryLimit });
+/** One service in its own memory group, with the pod's limit, started inside it; and in a CPU group with BENCH_CPU. */
+async function startService(redis: RedisServer, variant: Variant, index: number): Promise<Started> {
+  const name = `hitcounter-bench-memory-${process.pid}-${index}`;
+  const group = createGroup("memory", name, { "memory.limit_in_bytes": memoryLimit });
+  const groups = [group];
   try {
+    if (cpuMillicores !== undefined) groups.push(createGroup("cpu", name, cpuLimit(cpuMillicores)));
     // By name, as in the cluster ("redis"): resolving it is what starts libuv's thread pool.
     const redisUrl = redis.url.replace("127.0.0.1", "localhost");
     const service = await ServiceProcess.start({ ...variant.env, REDIS_URL: redisUrl, LOG_LEVEL: "info" }, { compiled: true, nodeArgs: variant.nodeArgs, cgroup: group });
-    return { service, group };
+    // CPU time is charged where a thread runs, so joining after start leaves nothing behind.
+    for (const cpuGroup of groups.slice(1)) joinGroup(cpuGroup, service.pid);
+    return { service, group, groups };
   } catch (error) {
-    removeGroup(group);
+    groups.forEach(removeGroup);
     throw error;
   }
 }
@@ -112,7 +129,7 @@ async function load(service: ServiceProcess, group: string): Promise<{ loaded: O
 }
 
 async function round(redis: RedisServer, all: Variant[], run: number): Promise<Run[]> {
-  const started: { service: ServiceProcess; group: string }[] = [];
+  const started: Started[] = [];
   try {
     for (const [i, variant] of all.entries()) started.push(await startService(redis, variant, i));
     await sleep(idleSeconds * 1000);
@@ -135,9 +152,9 @@ async function round(redis: RedisServer, all: Variant[], run: number): Promise<R
       }),
     );
   } finally {
-    for (const { service, group } of started) {
+    for (const { service, groups } of started) {
       await service.stop();
-      removeGroup(group);
+      groups.forEach(removeGroup);
     }
   }
 }
@@ -165,9 +182,10 @@ function report(variant: Variant, results: Run[]): void {
 
 async function main(): Promise<void> {
   if (!hasController("memory")) throw new Error("no cgroup v1 memory controller at /sys/fs/cgroup/memory");
+  if (cpuMillicores !== undefined && !hasController("cpu")) throw new Error("BENCH_CPU: no cgroup v1 cpu controller at /sys/fs/cgroup/cpu");
   buildService();
   const all = variants.map(parseVariant);
-  console.log(`${all.length} variant(s) x ${runs} run(s): idle ${idleSeconds} s, wrk -t1 -c${connections} ${warmup} s + ${duration} s, readings ${afterSeconds.join(" and ")} s after; each in a ${memoryLimit} memory cgroup`);
+  console.log(`${all.length} variant(s) x ${runs} run(s): idle ${idleSeconds} s, wrk -t1 -c${connections} ${warmup} s + ${duration} s, readings ${afterSeconds.join(" and ")} s after; each in a ${memoryLimit} memory cgroup${cpuMillicores === undefined ? "" : ` and a ${cpuMillicores}m CPU quota`}`);
   const redis = await RedisServer.start();
   const results: Run[][] = all.map(() => []);
   try {

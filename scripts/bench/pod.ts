@@ -9,7 +9,7 @@
 import fs from "node:fs";
 import { CounterApp } from "../../components/counter-app";
 import { LoadRun } from "../../stress/load/load-run";
-import { createGroup, removeGroup } from "../../test/support/cgroup";
+import { cpuLimit, createGroup, removeGroup } from "../../test/support/cgroup";
 import { RedisServer } from "../../test/support/redis-server";
 import { buildService, ServiceProcess } from "../../test/support/service-process";
 import { BenchStack } from "./bench-stack";
@@ -26,7 +26,7 @@ const settings = {
 };
 // The dev stack's defaults (Pulumi.yaml): 100m request, 200m limit, CPU target 50 %.
 const cpuTargetCores = 0.1 * 0.5;
-const cpuQuota = { quotaUs: 20_000, periodUs: 100_000 };
+const cpuLimitMillicores = 200;
 
 /** A server under test: its URL, the pids whose CPU time is its own, and its CFS group. */
 interface Target {
@@ -95,10 +95,7 @@ async function main(): Promise<void> {
   buildService();
   const bench = await BenchStack.create("pod", "hitcounter-pod");
   const redis = await RedisServer.start();
-  const group = createGroup("cpu", `hitcounter-bench-pod-${process.pid}`, {
-    "cpu.cfs_period_us": String(cpuQuota.periodUs),
-    "cpu.cfs_quota_us": String(cpuQuota.quotaUs),
-  });
+  const group = createGroup("cpu", `hitcounter-bench-pod-${process.pid}`, cpuLimit(cpuLimitMillicores));
   let service: ServiceProcess | undefined;
   try {
     const podUrl = await bench.resize(1);

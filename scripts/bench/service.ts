@@ -10,7 +10,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { freePort, waitForPort } from "../../test/support/net";
-import { createGroup, hasController, joinGroup, removeGroup, startInGroup } from "../../test/support/cgroup";
+import { cpuLimit, createGroup, hasController, joinGroup, removeGroup, startInGroup } from "../../test/support/cgroup";
 import { RedisServer } from "../../test/support/redis-server";
 import { buildService, ServiceProcess } from "../../test/support/service-process";
 import { compileScript, type CompiledScript } from "./compile";
@@ -24,8 +24,8 @@ const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const warmup = Number(process.env.BENCH_WARMUP ?? 3);
 const limitedRuns = process.env.BENCH_LIMITED !== "0";
 const cpuTargetRatio = 1.25;
-// 200m = 20 ms of CPU time in every 100 ms period.
-const cpuQuota = { quotaUs: 20_000, periodUs: 100_000 };
+// The dev pod's CPU limit.
+const cpuLimitMillicores = 200;
 
 interface Measurement {
   rps: number;
@@ -124,10 +124,7 @@ async function withCpuQuota<T>(pids: number[], body: () => Promise<T>): Promise<
   const groups: string[] = [];
   try {
     for (const pid of pids) {
-      const dir = createGroup("cpu", `hitcounter-bench-${pid}`, {
-        "cpu.cfs_period_us": String(cpuQuota.periodUs),
-        "cpu.cfs_quota_us": String(cpuQuota.quotaUs),
-      });
+      const dir = createGroup("cpu", `hitcounter-bench-${pid}`, cpuLimit(cpuLimitMillicores));
       groups.push(dir);
       joinGroup(dir, pid);
     }
@@ -187,7 +184,7 @@ async function main(): Promise<void> {
     console.log(`service / bare: CPU per request ${cpuRatio.toFixed(2)}x (goal <= ${cpuTargetRatio}), req/s ${ratio(unlimited, (m) => m.rps).toFixed(2)}x`);
     console.log(`service / bare within each round: CPU per request ${roundRatios(unlimited, (m) => m.cpuUs)}, req/s ${roundRatios(unlimited, (m) => m.rps)}`);
     if (limited) {
-      console.log(`\neach held to 200m CPU (cgroup v1 cpu.cfs_quota_us ${cpuQuota.quotaUs}/${cpuQuota.periodUs}):`);
+      console.log(`\neach held to ${cpuLimitMillicores}m CPU by a cgroup v1 CFS quota:`);
       table(limited);
       console.log(`service / bare: CPU per request ${ratio(limited, (m) => m.cpuUs).toFixed(2)}x, req/s ${ratio(limited, (m) => m.rps).toFixed(2)}x`);
       console.log(`service / bare within each round: CPU per request ${roundRatios(limited, (m) => m.cpuUs)}, req/s ${roundRatios(limited, (m) => m.rps)}`);

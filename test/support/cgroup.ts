@@ -20,6 +20,15 @@ export function createGroup(controller: Controller, name: string, settings: Reco
   return dir;
 }
 
+/**
+ * The settings of a CPU group that holds its processes to `millicores` of CPU, as the kubelet sets a
+ * container's limit: a CFS quota of millicores/1000 of every 100 ms period.
+ */
+export function cpuLimit(millicores: number): Record<string, string> {
+  const periodUs = 100_000;
+  return { "cpu.cfs_period_us": String(periodUs), "cpu.cfs_quota_us": String((periodUs * millicores) / 1000) };
+}
+
 /** Moves a process into a group (it stays there until it exits or is moved again). */
 export function joinGroup(dir: string, pid: number): void {
   fs.writeFileSync(path.join(dir, "cgroup.procs"), String(pid));
