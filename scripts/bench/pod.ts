@@ -1,5 +1,6 @@
 // npm run bench:pod — one backend pod's own efficiency on the real node, against the same compiled
-// service on loopback held to the same 200m limit by a cgroup v1 quota, in the same run and through
+// service on loopback held to the same limits (a 200m cgroup v1 CFS quota and a 256Mi memory group,
+// which V8 sizes its heap from), in the same run and through
 // the same client (the stress tool's LoadRun). For each: the ok req/s at the limit, the process's CPU
 // time per request (its /proc/<pid>/stat, every thread), the share of CFS periods throttled, and at
 // a fixed RATE req/s the CPU per request again, from which follows the req/s at which one pod crosses
@@ -9,7 +10,7 @@
 import fs from "node:fs";
 import { CounterApp } from "../../components/counter-app";
 import { LoadRun } from "../../stress/load/load-run";
-import { cpuLimit, createGroup, removeGroup } from "../../test/support/cgroup";
+import { cpuLimit, createGroup, joinGroup, removeGroup } from "../../test/support/cgroup";
 import { RedisServer } from "../../test/support/redis-server";
 import { buildService, ServiceProcess } from "../../test/support/service-process";
 import { BenchStack } from "./bench-stack";
@@ -27,6 +28,7 @@ const settings = {
 // The dev stack's defaults (Pulumi.yaml): 100m request, 200m limit, CPU target 50 %.
 const cpuTargetCores = 0.1 * 0.5;
 const cpuLimitMillicores = 200;
+const memoryLimit = "256M";
 
 /** A server under test: its URL, the pids whose CPU time is its own, and its CFS group. */
 interface Target {
@@ -96,15 +98,17 @@ async function main(): Promise<void> {
   const bench = await BenchStack.create("pod", "hitcounter-pod");
   const redis = await RedisServer.start();
   const group = createGroup("cpu", `hitcounter-bench-pod-${process.pid}`, cpuLimit(cpuLimitMillicores));
+  const memoryGroup = createGroup("memory", `hitcounter-bench-pod-${process.pid}`, { "memory.limit_in_bytes": memoryLimit });
   let service: ServiceProcess | undefined;
   try {
     const podUrl = await bench.resize(1);
     const image = imageCommand();
-    service = await ServiceProcess.start({ ...image.env, REDIS_URL: redis.url, LOG_LEVEL: "info" }, { compiled: true, nodeArgs: image.nodeArgs, cgroup: group });
+    service = await ServiceProcess.start({ ...image.env, REDIS_URL: redis.url, LOG_LEVEL: "info" }, { compiled: true, nodeArgs: image.nodeArgs, cgroup: memoryGroup });
+    joinGroup(group, service.pid);
     const local = service;
     const targets: Target[] = [
       await podTarget(bench, podUrl),
-      { name: "service on loopback, 200m quota", url: `${local.url}/`, pids: () => [local.pid], cpuGroup: group },
+      { name: "service on loopback, 200m, 256Mi", url: `${local.url}/`, pids: () => [local.pid], cpuGroup: group },
     ];
     const readings = new Map(targets.map((target) => [target, { limit: [] as Reading[], rated: [] as Reading[] }]));
     for (const target of targets) await measure(target, { seconds: 5, connections: 8 });
@@ -137,6 +141,7 @@ async function main(): Promise<void> {
     await service?.stop();
     await redis.stop();
     removeGroup(group);
+    removeGroup(memoryGroup);
     await bench.destroy();
   }
 }
