@@ -2,7 +2,7 @@
 // nothing else (no framework, routing, metrics or logging). PORT and REDIS_URL from the environment.
 import http from "node:http";
 import os from "node:os";
-import { createClient } from "redis";
+import { createClient } from "@redis/client";
 
 // Without node-redis' default 5 s command timeout, which arms an AbortSignal.timeout per command that
 // lives (and fires) long after the reply: at 15,000 requests a second that held about 400 MiB of RSS

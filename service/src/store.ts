@@ -1,7 +1,7 @@
 // The counter in Redis. One client, shared by all requests: node-redis pipelines concurrent commands
 // on its single connection, so there is no pool to size.
 import { isIP } from "node:net";
-import { createClient } from "redis";
+import { createClient } from "@redis/client";
 import type { RedisConfig } from "./config";
 
 /** Redis could not answer: the caller should say "try again later" (503), not "we broke" (500). */
