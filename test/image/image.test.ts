@@ -73,7 +73,7 @@ describe("service image", function () {
     const inImage = (script: string) => docker("run", "--rm", "--entrypoint", "sh", tag, "-c", script);
     expect(await inImage("ls /app")).to.equal("dist\nnode_modules\npackage.json");
     const modules = (await inImage("ls /app/node_modules")).split("\n");
-    for (const runtime of ["koa", "redis", "prom-client", "pino"]) expect(modules).to.include(runtime);
+    for (const runtime of ["koa", "@redis", "prom-client", "pino"]) expect(modules).to.include(runtime);
     for (const devOnly of ["typescript", "tsx", "mocha", "chai"]) expect(modules).not.to.include(devOnly);
     expect(await inImage("find /app/node_modules/@types -mindepth 1 2>/dev/null || true")).to.equal("");
     expect(await inImage("find /app -path /app/node_modules -prune -o -name '*.ts' -print")).to.equal("");
