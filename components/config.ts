@@ -69,6 +69,12 @@ export interface InClusterRedisSettings {
    * the claim is a protected resource, so no `pulumi destroy` deletes the data with it.
    */
   persistence?: { storageSize: string; storageClass?: string; protect: boolean; appendfsync: AppendFsync };
+  /**
+   * Present when Redis runs as a primary with `replicas` replicas and a Sentinel beside each, which
+   * promote a replica when the primary is lost. `minReplicasToWrite`: the primary refuses writes
+   * unless that many replicas were in touch within the last 10 s.
+   */
+  replication?: { replicas: number; minReplicasToWrite: number };
 }
 
 export interface ExternalRedisSettings {
@@ -78,8 +84,9 @@ export interface ExternalRedisSettings {
   /** Present when the connection is TLS; `caBundle`: PEM certificates to trust instead of Node's public CAs. */
   tls?: { caBundle?: string };
   password: pulumi.Output<string>;
-  /** The data lives outside the stack: no volume of ours to check or protect. */
+  /** The data lives outside the stack: no volume of ours to check or protect, no replicas of ours. */
   persistence?: undefined;
+  replication?: undefined;
 }
 
 /** When Redis fsyncs its append-only file: once a second, or before it answers each write. */
@@ -181,13 +188,17 @@ function readRedis(read: ConfigReader): RedisSettings {
   if (mode === "in-cluster") {
     const external = externalRedisKeys.find((key) => read.optionalString(key) !== undefined);
     if (external !== undefined) throw read.invalid(external, `nothing while ${read.key("redisMode")} is in-cluster (the stack's own Redis has a generated password and no TLS)`, "<set>");
+    const persistence = readPersistence(read);
     return {
       mode,
       image: read.pinnedImage("redisImage"),
       resources: read.resources("redisCpuRequest", "redisCpuLimit", "redisMemoryRequest", "redisMemoryLimit"),
-      persistence: readPersistence(read),
+      persistence,
+      replication: readReplication(read, persistence),
     };
   }
+  // Read only to refuse anything but 0.
+  read.integer("redisReplicas", 0, 0, `0 while ${read.key("redisMode")} is external (the external Redis runs its own replicas)`);
   if (read.boolean("redisPersistence")) throw read.invalid("redisPersistence", `false while ${read.key("redisMode")} is external (the external Redis keeps the data)`, "true");
   const host = read.matching("redisHost", /^[A-Za-z0-9.-]+$/, "the host name or IP address of the external Redis (e.g. its primary endpoint)");
   const port = read.integer("redisPort", 1, 65535);
@@ -203,6 +214,21 @@ function readRedis(read: ConfigReader): RedisSettings {
     throw read.invalid("redisTlsCaBundle", "PEM certificates (-----BEGIN CERTIFICATE-----), each complete", "<not shown>");
   }
   return { mode, host, port, tls: { caBundle }, password };
+}
+
+// One Sentinel per Redis pod, and a failover needs a majority of them: with one replica, losing the
+// primary's pod leaves one Sentinel of two, which may not promote anyone.
+function readReplication(read: ConfigReader, persistence: InClusterRedisSettings["persistence"]): InClusterRedisSettings["replication"] {
+  const replicas = read.integer("redisReplicas", 0, 6);
+  if (replicas === 0) {
+    read.integer("redisMinReplicasToWrite", 0, 0, `0 while ${read.key("redisReplicas")} is 0`);
+    return undefined;
+  }
+  if (replicas === 1) throw read.invalid("redisReplicas", "0, or 2 to 6 (a failover needs a majority of the Sentinels, one per Redis pod)", "1");
+  // A primary without a volume that restarts before the Sentinels notice comes back empty, and its
+  // replicas then copy the empty data set: Redis's replication docs warn of exactly this.
+  if (!persistence) throw read.invalid("redisPersistence", `true while ${read.key("redisReplicas")} is above 0 (a restarted primary without its data would empty its replicas)`, "false");
+  return { replicas, minReplicasToWrite: read.integer("redisMinReplicasToWrite", 0, replicas, `an integer from 0 to ${read.key("redisReplicas")} (${replicas})`) };
 }
 
 function readPersistence(read: ConfigReader): InClusterRedisSettings["persistence"] {

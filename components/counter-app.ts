@@ -33,8 +33,11 @@ export interface CounterAppArgs {
 
 /** Where the backend finds Redis, whoever runs it (RedisStore in the cluster, or ExternalRedis). */
 export interface RedisConnection {
+  /** The Redis, or with `sentinelMaster` the Sentinels that name its primary. */
   host: pulumi.Input<string>;
   port: number;
+  /** The name the Sentinels know the primary by, when the backend finds it through them. */
+  sentinelMaster?: string;
   passwordSecret: { name: pulumi.Input<string>; key: string };
   /** TLS, the server name verified; `caBundle`: a Secret key holding the CAs to trust instead of Node's public ones. */
   tls?: { caBundle?: { secretName: pulumi.Input<string>; key: string } };
@@ -96,8 +99,7 @@ export class CounterApp extends pulumi.ComponentResource {
                   ports: [{ name: httpPort.name, containerPort: httpPort.number }],
                   env: [
                     { name: "PORT", value: String(httpPort.number) },
-                    { name: "REDIS_HOST", value: args.redis.host },
-                    { name: "REDIS_PORT", value: String(args.redis.port) },
+                    ...redisAddress(args.redis),
                     { name: "REDIS_PASSWORD", valueFrom: { secretKeyRef: args.redis.passwordSecret } },
                     ...(args.redis.tls ? [{ name: "REDIS_TLS", value: "true" }] : []),
                     ...(caBundle ? [{ name: "REDIS_TLS_CA_FILE", value: `${redisCaDir}/${redisCaFile}` }] : []),
@@ -168,6 +170,11 @@ export class CounterApp extends pulumi.ComponentResource {
 
     this.registerOutputs({ deploymentName: this.deploymentName, serviceName: this.service.metadata.name, hpaName: this.hpaName });
   }
+}
+
+function redisAddress({ host, port, sentinelMaster }: RedisConnection): k8s.types.input.core.v1.EnvVar[] {
+  if (sentinelMaster === undefined) return [{ name: "REDIS_HOST", value: host }, { name: "REDIS_PORT", value: String(port) }];
+  return [{ name: "REDIS_SENTINELS", value: pulumi.interpolate`${host}:${port}` }, { name: "REDIS_SENTINEL_MASTER", value: sentinelMaster }];
 }
 
 function horizontalPodAutoscalerSpec(

@@ -94,6 +94,26 @@ const invalid: { config: Record<string, ConfigValue>; message: string }[] = [
     message: 'Invalid config hitcounter:redisPersistence: expected false while hitcounter:redisMode is external (the external Redis keeps the data), got "true"',
   },
   {
+    config: { redisReplicas: 1, redisPersistence: true },
+    message: 'Invalid config hitcounter:redisReplicas: expected 0, or 2 to 6 (a failover needs a majority of the Sentinels, one per Redis pod), got "1"',
+  },
+  {
+    config: { redisReplicas: 2 },
+    message: 'Invalid config hitcounter:redisPersistence: expected true while hitcounter:redisReplicas is above 0 (a restarted primary without its data would empty its replicas), got "false"',
+  },
+  {
+    config: { redisReplicas: 2, redisPersistence: true, redisMinReplicasToWrite: 3 },
+    message: 'Invalid config hitcounter:redisMinReplicasToWrite: expected an integer from 0 to hitcounter:redisReplicas (2), got "3"',
+  },
+  {
+    config: { redisMinReplicasToWrite: 1 },
+    message: 'Invalid config hitcounter:redisMinReplicasToWrite: expected 0 while hitcounter:redisReplicas is 0, got "1"',
+  },
+  {
+    config: { redisMode: "external", redisHost: "redis.example.com", redisPassword: "token", redisReplicas: 2 },
+    message: 'Invalid config hitcounter:redisReplicas: expected 0 while hitcounter:redisMode is external (the external Redis runs its own replicas), got "2"',
+  },
+  {
     config: { redisMode: "external", redisHost: "redis.example.com", redisPassword: "token", redisPort: 0 },
     message: 'Invalid config hitcounter:redisPort: expected an integer from 1 to 65535, got "0"',
   },

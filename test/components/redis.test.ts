@@ -38,3 +38,62 @@ describe("Redis storage per stack", () => {
     expect(declaredResource(run, k8s.secret, "redis").stringData["redis.conf"]).to.contain("appendonly yes\nappendfsync always\n");
   });
 });
+
+describe("Redis with replicas and Sentinel (redisReplicas 2)", () => {
+  const replicated = { ...stacks.prod.options, config: { ...stacks.prod.options.config, redisReplicas: 2 } };
+  let run: Awaited<ReturnType<typeof runProgram>>;
+  before(async () => (run = await runProgram("prod", replicated)));
+
+  it("runs three pods, each with redis-server and a Sentinel, preferably on different nodes and zones", () => {
+    const redis = declaredResource(run, k8s.statefulSet, "redis");
+    expect(redis.spec.replicas).to.equal(3);
+    expect(redis.spec.serviceName).to.equal("redis-nodes");
+    const pod = redis.spec.template.spec;
+    expect(pod.containers.map((c: { name: string; args: string[] }) => [c.name, c.args])).to.deep.equal([
+      ["redis", ["sh", "/scripts/redis.sh"]],
+      ["sentinel", ["sh", "/scripts/sentinel.sh"]],
+    ]);
+    const term = (topologyKey: string) => ({ topologyKey, labelSelector: { matchLabels: redisLabels } });
+    expect(pod.affinity.podAntiAffinity).to.deep.equal({
+      preferredDuringSchedulingIgnoredDuringExecution: [
+        { weight: 100, podAffinityTerm: term("kubernetes.io/hostname") },
+        { weight: 50, podAffinityTerm: term("topology.kubernetes.io/zone") },
+      ],
+    });
+    const env = Object.fromEntries(pod.containers[1].env.filter((e: { value?: string }) => e.value).map((e: { name: string; value: string }) => [e.name, e.value]));
+    expect(env).to.deep.equal({ NODES: "redis-nodes", SENTINELS: "redis-sentinel", MASTER: "hit-counter", QUORUM: "2" });
+    expect(redis.spec.volumeClaimTemplates[0].spec.resources).to.deep.equal({ requests: { storage: "5Gi" } });
+  });
+
+  it("lets one Redis pod go at a time in a drain", () => {
+    expect(declaredResource(run, k8s.pdb, "redis").spec).to.deep.equal({ maxUnavailable: 1, selector: { matchLabels: redisLabels } });
+  });
+
+  it("points the backend at the Sentinels, not at one Redis", () => {
+    const env = declaredResource(run, k8s.deployment, "hit-counter").spec.template.spec.containers[0].env;
+    const byName = Object.fromEntries(env.map((e: { name: string; value?: string }) => [e.name, e.value]));
+    expect(byName).to.include({ REDIS_SENTINELS: "redis-sentinel:26379", REDIS_SENTINEL_MASTER: "hit-counter" });
+    expect(byName).to.not.have.any.keys("REDIS_HOST", "REDIS_PORT");
+    expect(declaredResource(run, k8s.service, "redis-sentinel").spec.ports).to.deep.equal([{ name: "sentinel", port: 26379, targetPort: "sentinel" }]);
+    expect(declaredResource(run, k8s.service, "redis-nodes").spec).to.include({ clusterIP: "None", publishNotReadyAddresses: true });
+    expect(declaredOfType(run, k8s.service).map((s) => s.metadata.name)).to.not.include("redis");
+  });
+
+  it("admits the backend and the Redis pods themselves to 6379 and 26379, no one else", () => {
+    expect(declaredResource(run, k8s.networkPolicy, "redis").spec.ingress).to.deep.equal([
+      {
+        from: [{ podSelector: { matchLabels: backendLabels } }, { podSelector: { matchLabels: redisLabels } }],
+        ports: [
+          { protocol: "TCP", port: 6379 },
+          { protocol: "TCP", port: 26379 },
+        ],
+      },
+    ]);
+  });
+
+  it("has replicas log in with the password, and refuses writes short of redisMinReplicasToWrite", async () => {
+    expect(declaredResource(run, k8s.secret, "redis").stringData["redis.conf"]).to.match(/\nrequirepass (\S+)\nmasterauth \1\n$/);
+    const guarded = await runProgram("prod", { ...replicated, config: { ...replicated.config, redisMinReplicasToWrite: 1 } });
+    expect(declaredResource(guarded, k8s.secret, "redis").stringData["redis.conf"]).to.contain("min-replicas-to-write 1\nmin-replicas-max-lag 10\n");
+  });
+});
