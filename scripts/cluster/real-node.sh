@@ -39,7 +39,8 @@ sock=$real/containerd/containerd.sock
 sysctls=(vm.overcommit_memory kernel.panic kernel.panic_on_oops net.ipv4.conf.all.route_localnet)
 fixed_paths=(/var/lib/kubelet /var/log/pods /var/log/containers /run/netns /run/containerd)
 fake_taint=kwok.x-k8s.io/node=fake:NoSchedule
-local_volume_count=4
+# Released volumes are not reused (Retain): the demo's Redis takes one, the failover suite's three more.
+local_volume_count=8
 # The node's configuration files, rendered by `render`.
 templates=scripts/cluster/real-node
 

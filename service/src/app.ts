@@ -170,7 +170,7 @@ function handleErrors(log: Logger): Middleware {
         // Counted and logged where it happened (the store); at warn here it would flood the log.
         log.debug({ err: error }, "request failed: Redis unavailable");
         ctx.set("Retry-After", "1");
-        reply(ctx, 503, "Service Unavailable: the counter store (Redis) is not reachable; try again shortly.");
+        reply(ctx, 503, `Service Unavailable: ${error.publicReason}; try again shortly.`);
       } else if (error instanceof HttpError && error.expose) {
         reply(ctx, error.status, error.message);
       } else {

@@ -6,15 +6,35 @@ import { readFileSync } from "node:fs";
 export const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof logLevels)[number];
 
-export interface RedisConfig {
-  /** Where Redis is, without credentials: the password lives only in `password`, so logs can redact it. */
-  url: string;
+interface RedisCommon {
   password: string | undefined;
-  /** Present when the connection is TLS (a rediss:// URL); the server's certificate is always verified. */
-  tls: RedisTls | undefined;
   /** Upper bound for connecting and for each command, so a request never waits on Redis longer. */
   timeoutMs: number;
+  /** Replicas that must acknowledge each INCR (Redis' WAIT) before the visit is answered; 0: none. */
+  waitReplicas: number;
 }
+
+/** One Redis at a fixed address: REDIS_URL, or REDIS_HOST and REDIS_PORT. */
+export interface DirectRedis extends RedisCommon {
+  /** Where Redis is, without credentials: the password lives only in `password`, so logs can redact it. */
+  url: string;
+  /** Present when the connection is TLS (a rediss:// URL); the server's certificate is always verified. */
+  tls: RedisTls | undefined;
+}
+
+/** A primary found through Redis Sentinel, which names a new one after a failover: REDIS_SENTINELS. */
+export interface SentinelRedis extends RedisCommon {
+  sentinels: RedisNode[];
+  /** The name the sentinels monitor the primary by (`sentinel monitor <name> ...`). */
+  masterName: string;
+}
+
+export interface RedisNode {
+  host: string;
+  port: number;
+}
+
+export type RedisConfig = DirectRedis | SentinelRedis;
 
 export interface RedisTls {
   /** REDIS_TLS_CA_FILE, for the log; undefined: Node's bundled public CAs are trusted. */
@@ -48,6 +68,7 @@ export function loadConfig(env: Env): Config {
     redis: {
       ...redisAddress(env),
       timeoutMs: integer(env, "REDIS_TIMEOUT_MS", 1000, 50, 60_000),
+      waitReplicas: integer(env, "REDIS_WAIT_REPLICAS", 0, 0, 10),
     },
     counterKey: counterKey(env),
     logLevel: logLevel(env),
@@ -65,17 +86,23 @@ function integer(env: Env, variable: string, fallback: number, min: number, max:
   return value;
 }
 
+/** A part of RedisConfig as the variables that say where Redis is give it. */
+type Address<T extends RedisConfig> = Omit<T, "timeoutMs" | "waitReplicas">;
+
 // REDIS_URL is the one-line form, with rediss:// for TLS; REDIS_HOST/REDIS_PORT are the two-variable
-// form, with REDIS_TLS=true for TLS. Accepting both forms at once would leave a reader guessing which one
-// wins, so that is an error too.
-function redisAddress(env: Env): Pick<RedisConfig, "url" | "password" | "tls"> {
+// form, with REDIS_TLS=true for TLS; REDIS_SENTINELS finds the primary through Sentinel. Accepting two
+// forms at once would leave a reader guessing which one wins, so that is an error too.
+function redisAddress(env: Env): Address<DirectRedis> | Address<SentinelRedis> {
+  const sentinels = env.REDIS_SENTINELS;
+  if (sentinels) return sentinelAddress(env, sentinels);
+  if (env.REDIS_SENTINEL_MASTER) {
+    throw new ConfigError("REDIS_SENTINEL_MASTER", "unset without REDIS_SENTINELS (it names the primary the sentinels monitor)", env.REDIS_SENTINEL_MASTER);
+  }
   const password = env.REDIS_PASSWORD || undefined;
   const raw = env.REDIS_URL;
   if (raw === undefined || raw === "") {
     const host = env.REDIS_HOST || "redis";
-    if (!/^[A-Za-z0-9.-]+$|^\[[0-9A-Fa-f:.]+\]$/.test(host)) {
-      throw new ConfigError("REDIS_HOST", "a host name or IP address", host);
-    }
+    if (!hostPattern.test(host)) throw new ConfigError("REDIS_HOST", "a host name or IP address", host);
     const port = integer(env, "REDIS_PORT", 6379, 1, 65535);
     const tls = boolean(env, "REDIS_TLS");
     return { url: `${tls ? "rediss" : "redis"}://${host}:${port}`, password, tls: redisTls(env, tls) };
@@ -98,6 +125,39 @@ function redisAddress(env: Env): Pick<RedisConfig, "url" | "password" | "tls"> {
   const urlPassword = decodeURIComponent(url.password) || undefined;
   url.password = "";
   return { url: url.toString(), password: password ?? urlPassword, tls: redisTls(env, url.protocol === "rediss:") };
+}
+
+// A host name or an IPv4 address, or an IPv6 address in brackets.
+const hostPattern = /^[A-Za-z0-9.-]+$|^\[[0-9A-Fa-f:.]+\]$/;
+
+// REDIS_PASSWORD is the sentinels' password as well as the data nodes': the stack sets both alike.
+function sentinelAddress(env: Env, raw: string): Address<SentinelRedis> {
+  for (const variable of ["REDIS_URL", "REDIS_HOST", "REDIS_PORT"]) {
+    const value = env[variable];
+    if (value) throw new ConfigError(variable, "unset when REDIS_SENTINELS is set (the sentinels say where the primary is)", redact(value));
+  }
+  for (const variable of ["REDIS_TLS", "REDIS_TLS_CA_FILE"]) {
+    const value = env[variable];
+    if (value) throw new ConfigError(variable, "unset when REDIS_SENTINELS is set (TLS through Sentinel is not supported)", value);
+  }
+  return { sentinels: raw.split(",").map(sentinelNode), masterName: sentinelMaster(env), password: env.REDIS_PASSWORD || undefined };
+}
+
+function sentinelNode(entry: string): RedisNode {
+  const match = /^(.+):(\d{1,5})$/.exec(entry.trim());
+  const port = Number(match?.[2]);
+  if (!match || !hostPattern.test(match[1]) || port < 1 || port > 65535) {
+    throw new ConfigError("REDIS_SENTINELS", "a comma-separated list of host:port (a host name or IP address and a port from 1 to 65535 each)", entry);
+  }
+  // node-redis takes an IPv6 address without the brackets a URL needs.
+  return { host: match[1].replace(/^\[(.*)\]$/, "$1"), port };
+}
+
+function sentinelMaster(env: Env): string {
+  const raw = env.REDIS_SENTINEL_MASTER;
+  if (raw === undefined || raw === "") return "hit-counter";
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(raw)) throw new ConfigError("REDIS_SENTINEL_MASTER", "1 to 64 letters, digits, '.', '_' or '-'", raw);
+  return raw;
 }
 
 function boolean(env: Env, variable: string): boolean {

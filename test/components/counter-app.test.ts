@@ -52,7 +52,7 @@ forEachStack("the backend (CounterApp): probes, rollouts, HPA, disruption budget
   });
 
   it(`${expected.disruptionBudget ? "has" : "has no"} PodDisruptionBudget for the backend`, () => {
-    const budgets = declaredOfType(the.run, k8s.pdb);
+    const budgets = declaredOfType(the.run, k8s.pdb).filter((budget) => budget.metadata.labels["app.kubernetes.io/component"] === "backend");
     if (expected.disruptionBudget) {
       expect(budgets).to.have.length(1);
       expect(budgets[0].spec).to.deep.equal({ maxUnavailable: 1, selector: { matchLabels: backendLabels } });

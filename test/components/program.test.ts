@@ -23,7 +23,7 @@ forEachStack("the program: namespaces, workloads, images and outputs", (the, exp
     const redis = declaredResource(the.run, expected.redisKind, "redis");
     for (const [service, pods] of [
       [the.backendService, the.backend.spec.template],
-      [declaredResource(the.run, k8s.service, "redis"), redis.spec.template],
+      ...expected.redisServices.map((name) => [declaredResource(the.run, k8s.service, name), redis.spec.template]),
     ]) {
       expect(pods.metadata.labels).to.include(service.spec.selector);
       for (const port of service.spec.ports) containerPortByName(pods, port.targetPort);

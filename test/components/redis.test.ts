@@ -5,13 +5,12 @@ import { resourceType as k8s } from "../support/resource-types";
 import { backendLabels, forEachStack, redisLabels, stacks } from "./stacks";
 
 forEachStack("Redis (RedisStore): who may reach it", (the, expected) => {
-  it("lets only the backend pods reach Redis on 6379", () => {
+  it(`lets only the backend pods${expected.redisReplicated ? " and the Redis pods themselves reach Redis and its Sentinels" : " reach Redis on 6379"}`, () => {
     const policy = declaredResource(the.run, k8s.networkPolicy, "redis");
-    expect(policy.spec).to.deep.equal({
-      podSelector: { matchLabels: redisLabels },
-      policyTypes: ["Ingress"],
-      ingress: [{ from: [{ podSelector: { matchLabels: backendLabels } }], ports: [{ protocol: "TCP", port: 6379 }] }],
-    });
+    const ingress = expected.redisReplicated
+      ? { from: [{ podSelector: { matchLabels: backendLabels } }, { podSelector: { matchLabels: redisLabels } }], ports: [6379, 26379].map((port) => ({ protocol: "TCP", port })) }
+      : { from: [{ podSelector: { matchLabels: backendLabels } }], ports: [{ protocol: "TCP", port: 6379 }] };
+    expect(policy.spec).to.deep.equal({ podSelector: { matchLabels: redisLabels }, policyTypes: ["Ingress"], ingress: [ingress] });
     expect(declaredResource(the.run, expected.redisKind, "redis").spec.template.metadata.labels).to.deep.equal(redisLabels);
   });
 });
@@ -26,9 +25,10 @@ describe("Redis storage per stack", () => {
     expect(declaredOfType(run, k8s.statefulSet)).to.deep.equal([]);
   });
 
-  it("prod: a StatefulSet with a 5Gi claim and append-only persistence", async () => {
+  it("prod: a StatefulSet of three pods, each with a 5Gi claim and append-only persistence", async () => {
     const run = await runProgram("prod", stacks.prod.options);
     const redis = declaredResource(run, k8s.statefulSet, "redis");
+    expect(redis.spec.replicas).to.equal(3);
     expect(redis.spec.volumeClaimTemplates[0].spec).to.deep.equal({ accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "5Gi" } } });
     expect(declaredResource(run, k8s.secret, "redis").stringData["redis.conf"]).to.contain("appendonly yes\nappendfsync everysec\n");
   });
@@ -39,8 +39,8 @@ describe("Redis storage per stack", () => {
   });
 });
 
-describe("Redis with replicas and Sentinel (redisReplicas 2)", () => {
-  const replicated = { ...stacks.prod.options, config: { ...stacks.prod.options.config, redisReplicas: 2 } };
+describe("Redis with replicas and Sentinel (prod: redisReplicas 2)", () => {
+  const replicated = stacks.prod.options;
   let run: Awaited<ReturnType<typeof runProgram>>;
   before(async () => (run = await runProgram("prod", replicated)));
 
@@ -94,6 +94,7 @@ describe("Redis with replicas and Sentinel (redisReplicas 2)", () => {
   it("has replicas log in with the password, and refuses writes short of redisMinReplicasToWrite", async () => {
     expect(declaredResource(run, k8s.secret, "redis").stringData["redis.conf"]).to.match(/\nrequirepass (\S+)\nmasterauth \1\n$/);
     const guarded = await runProgram("prod", { ...replicated, config: { ...replicated.config, redisMinReplicasToWrite: 1 } });
+    expect(declaredResource(run, k8s.secret, "redis").stringData["redis.conf"]).to.not.contain("min-replicas-to-write");
     expect(declaredResource(guarded, k8s.secret, "redis").stringData["redis.conf"]).to.contain("min-replicas-to-write 1\nmin-replicas-max-lag 10\n");
   });
 });

@@ -3,7 +3,6 @@
 // nothing else moves. What fails and for how long are figures (printed, not bounded); what the test
 // holds to is that no 2xx goes uncounted and that the pod comes back by itself. Each `it` stands on
 // the one before it (--bail).
-import * as fs from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { expect } from "chai";
@@ -11,21 +10,12 @@ import { eventually, LocalCluster } from "../support/local-cluster";
 import { standInImages } from "../support/standins";
 import { E2eProject } from "../support/e2e-project";
 import { realNode, RealNodeFigures, realNodeName } from "./support/figures";
+import { killContainer } from "./support/kill-container";
 import { stress } from "./support/stress";
 
 const namespace = "hitcounter-crash";
 const backendSelector = "app.kubernetes.io/component=backend";
 const runs = 3;
-
-/** SIGKILLs every process of a pod's container, found by the cgroup the kubelet made for it; returns how many. */
-function killContainer(podUid: string, containerId: string): number {
-  const id = containerId.replace(/^containerd:\/\//, "");
-  const [procs] = fs.globSync(`/sys/fs/cgroup/pids/kubepods/**/pod${podUid}/${id}/cgroup.procs`);
-  if (!id || !procs) throw new Error(`no cgroup for container ${containerId} of pod ${podUid} under /sys/fs/cgroup/pids/kubepods`);
-  const pids = fs.readFileSync(procs, "utf8").split("\n").filter(Boolean).map(Number);
-  for (const pid of pids) process.kill(pid, "SIGKILL");
-  return pids.length;
-}
 
 describe("real node: a backend pod's process killed with SIGKILL under load", function () {
   this.timeout(900_000);

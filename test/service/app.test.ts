@@ -18,7 +18,7 @@ interface Harness {
 
 async function startApp(redis: RedisServer, hostname: string): Promise<Harness> {
   const metrics = new Metrics();
-  const store = new CounterStore({ url: redis.url, password: undefined, tls: undefined, timeoutMs: 1000 }, "hits", {
+  const store = new CounterStore({ url: redis.url, password: undefined, tls: undefined, timeoutMs: 1000, waitReplicas: 0 }, "hits", {
     onError: () => undefined,
   });
   store.start();

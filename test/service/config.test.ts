@@ -1,5 +1,5 @@
-// Configuration from the environment: defaults, the host-and-port variables, and one exact line for
-// each bad value, printed by the real process before it serves anything.
+// Configuration from the environment: defaults, the host-and-port and the Sentinel variables, and one
+// exact line for each bad value, printed by the real process before it serves anything.
 import { expect } from "chai";
 import { ConfigError, loadConfig } from "../../service/src/config";
 import { ServiceProcess } from "../support/service-process";
@@ -8,7 +8,7 @@ describe("service configuration", function () {
   it("has defaults that need no environment at all", function () {
     expect(loadConfig({})).to.deep.equal({
       port: 3000,
-      redis: { url: "redis://redis:6379", password: undefined, tls: undefined, timeoutMs: 1000 },
+      redis: { url: "redis://redis:6379", password: undefined, tls: undefined, timeoutMs: 1000, waitReplicas: 0 },
       counterKey: "hits",
       logLevel: "info",
       shutdownGraceMs: 25_000,
@@ -17,12 +17,12 @@ describe("service configuration", function () {
 
   it("takes REDIS_HOST, REDIS_PORT and REDIS_PASSWORD", function () {
     const config = loadConfig({ REDIS_HOST: "cache.internal", REDIS_PORT: "6380", REDIS_PASSWORD: "s3cret" });
-    expect(config.redis).to.deep.equal({ url: "redis://cache.internal:6380", password: "s3cret", tls: undefined, timeoutMs: 1000 });
+    expect(config.redis).to.deep.equal({ url: "redis://cache.internal:6380", password: "s3cret", tls: undefined, timeoutMs: 1000, waitReplicas: 0 });
   });
 
   it("moves a password out of REDIS_URL so the URL can be logged", function () {
     const config = loadConfig({ REDIS_URL: "redis://:p%40ss@10.0.0.7:6379/2" });
-    expect(config.redis).to.deep.equal({ url: "redis://10.0.0.7:6379/2", password: "p@ss", tls: undefined, timeoutMs: 1000 });
+    expect(config.redis).to.deep.equal({ url: "redis://10.0.0.7:6379/2", password: "p@ss", tls: undefined, timeoutMs: 1000, waitReplicas: 0 });
   });
 
   it("turns TLS on with REDIS_TLS=true or a rediss:// REDIS_URL, trusting Node's public CAs without REDIS_TLS_CA_FILE", function () {
@@ -30,6 +30,31 @@ describe("service configuration", function () {
     expect(loadConfig({ REDIS_HOST: "cache.example.com", REDIS_PORT: "6380", REDIS_TLS: "true" }).redis).to.deep.include({ url: "rediss://cache.example.com:6380", tls });
     expect(loadConfig({ REDIS_URL: "rediss://cache.example.com:6380" }).redis).to.deep.include({ url: "rediss://cache.example.com:6380", tls });
     expect(loadConfig({ REDIS_TLS: "false" }).redis).to.deep.include({ url: "redis://redis:6379", tls: undefined });
+  });
+
+  it("finds the primary through the sentinels in REDIS_SENTINELS, by REDIS_SENTINEL_MASTER (hit-counter by default)", function () {
+    expect(loadConfig({ REDIS_SENTINELS: "redis-sentinel:26379", REDIS_PASSWORD: "s3cret" }).redis).to.deep.equal({
+      sentinels: [{ host: "redis-sentinel", port: 26379 }],
+      masterName: "hit-counter",
+      password: "s3cret",
+      timeoutMs: 1000,
+      waitReplicas: 0,
+    });
+    const config = loadConfig({ REDIS_SENTINELS: "127.0.0.1:26379, [::1]:26380", REDIS_SENTINEL_MASTER: "counter.v2_a-b", REDIS_WAIT_REPLICAS: "1" });
+    expect(config.redis).to.deep.equal({
+      sentinels: [
+        { host: "127.0.0.1", port: 26379 },
+        { host: "::1", port: 26380 },
+      ],
+      masterName: "counter.v2_a-b",
+      password: undefined,
+      timeoutMs: 1000,
+      waitReplicas: 1,
+    });
+  });
+
+  it("takes REDIS_WAIT_REPLICAS without Sentinel too", function () {
+    expect(loadConfig({ REDIS_URL: "redis://10.0.0.7:6379", REDIS_WAIT_REPLICAS: "10" }).redis).to.deep.include({ url: "redis://10.0.0.7:6379", waitReplicas: 10 });
   });
 
   const badValues: [Record<string, string>, string][] = [
@@ -59,6 +84,59 @@ describe("service configuration", function () {
       { REDIS_TLS: "true", REDIS_TLS_CA_FILE: "/nonexistent/ca.crt" },
       'invalid configuration: REDIS_TLS_CA_FILE must be a readable file (ENOENT), got "/nonexistent/ca.crt"',
     ],
+    [
+      { REDIS_SENTINELS: "redis-sentinel" },
+      'invalid configuration: REDIS_SENTINELS must be a comma-separated list of host:port (a host name or IP address and a port from 1 to 65535 each), got "redis-sentinel"',
+    ],
+    [
+      { REDIS_SENTINELS: "a:26379,b:0" },
+      'invalid configuration: REDIS_SENTINELS must be a comma-separated list of host:port (a host name or IP address and a port from 1 to 65535 each), got "b:0"',
+    ],
+    [
+      { REDIS_SENTINELS: "a:26379,b:65536" },
+      'invalid configuration: REDIS_SENTINELS must be a comma-separated list of host:port (a host name or IP address and a port from 1 to 65535 each), got "b:65536"',
+    ],
+    [
+      { REDIS_SENTINELS: "bad host:26379" },
+      'invalid configuration: REDIS_SENTINELS must be a comma-separated list of host:port (a host name or IP address and a port from 1 to 65535 each), got "bad host:26379"',
+    ],
+    [
+      { REDIS_SENTINELS: "a:26379," },
+      'invalid configuration: REDIS_SENTINELS must be a comma-separated list of host:port (a host name or IP address and a port from 1 to 65535 each), got ""',
+    ],
+    [
+      { REDIS_SENTINELS: "a:26379", REDIS_URL: "redis://:s3cret@b:6379" },
+      'invalid configuration: REDIS_URL must be unset when REDIS_SENTINELS is set (the sentinels say where the primary is), got "redis://***@b:6379"',
+    ],
+    [
+      { REDIS_SENTINELS: "a:26379", REDIS_HOST: "b" },
+      'invalid configuration: REDIS_HOST must be unset when REDIS_SENTINELS is set (the sentinels say where the primary is), got "b"',
+    ],
+    [
+      { REDIS_SENTINELS: "a:26379", REDIS_PORT: "6379" },
+      'invalid configuration: REDIS_PORT must be unset when REDIS_SENTINELS is set (the sentinels say where the primary is), got "6379"',
+    ],
+    [
+      { REDIS_SENTINELS: "a:26379", REDIS_TLS: "true" },
+      'invalid configuration: REDIS_TLS must be unset when REDIS_SENTINELS is set (TLS through Sentinel is not supported), got "true"',
+    ],
+    [
+      { REDIS_SENTINELS: "a:26379", REDIS_TLS_CA_FILE: "/etc/redis-tls/ca.crt" },
+      'invalid configuration: REDIS_TLS_CA_FILE must be unset when REDIS_SENTINELS is set (TLS through Sentinel is not supported), got "/etc/redis-tls/ca.crt"',
+    ],
+    [
+      { REDIS_SENTINEL_MASTER: "hit-counter" },
+      'invalid configuration: REDIS_SENTINEL_MASTER must be unset without REDIS_SENTINELS (it names the primary the sentinels monitor), got "hit-counter"',
+    ],
+    [
+      { REDIS_SENTINELS: "a:26379", REDIS_SENTINEL_MASTER: "hit counter" },
+      "invalid configuration: REDIS_SENTINEL_MASTER must be 1 to 64 letters, digits, '.', '_' or '-', got \"hit counter\"",
+    ],
+    [
+      { REDIS_SENTINELS: "a:26379", REDIS_SENTINEL_MASTER: "m".repeat(65) },
+      `invalid configuration: REDIS_SENTINEL_MASTER must be 1 to 64 letters, digits, '.', '_' or '-', got "${"m".repeat(65)}"`,
+    ],
+    [{ REDIS_WAIT_REPLICAS: "11" }, 'invalid configuration: REDIS_WAIT_REPLICAS must be an integer from 0 to 10, got "11"'],
     [
       { COUNTER_KEY: "two words" },
       'invalid configuration: COUNTER_KEY must be 1 to 256 printable ASCII characters without spaces, got "two words"',

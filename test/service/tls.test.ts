@@ -16,25 +16,6 @@ import { type CertificateAuthority, issueServerCertificate, makeCertificateAutho
 const password = "tls-test-password";
 const wrongPassword = "not-the-password";
 
-/** What /readyz says once it has settled on `expected`, or the last thing it said after 10 s. */
-async function readinessSettled(service: ServiceProcess, expected: string): Promise<{ status: number; body: string }> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const response = await fetch(`${service.url}/readyz`);
-    const ready = { status: response.status, body: await response.text() };
-    if (ready.body === expected || Date.now() > deadline) return ready;
-    await sleep(100);
-  }
-}
-
-/** The messages of the service's warn lines about Redis. */
-function redisWarnings(service: ServiceProcess): string[] {
-  return service
-    .logs()
-    .filter((line) => line.msg === "redis error")
-    .map((line) => (line.err as { message: string }).message);
-}
-
 describe("service over TLS to a real redis-server", function () {
   this.timeout(60_000);
   let dir: string;
@@ -93,40 +74,40 @@ describe("service over TLS to a real redis-server", function () {
   it("refuses a server whose certificate another CA signed: /readyz 503 with the reason, / 503, the log names REDIS_TLS_CA_FILE", async function () {
     const service = await spawn({ ...trusting(), REDIS_TLS_CA_FILE: otherCa.certFile });
     const reason = `the server's TLS certificate is not signed by a CA in REDIS_TLS_CA_FILE (${otherCa.certFile}): unable to verify the first certificate`;
-    expect(await readinessSettled(service, `not ready: Redis is unavailable: ${reason}`)).to.deep.equal({ status: 503, body: `not ready: Redis is unavailable: ${reason}` });
+    expect(await service.readiness(`not ready: Redis is unavailable: ${reason}`)).to.deep.equal({ status: 503, body: `not ready: Redis is unavailable: ${reason}` });
     const page = await fetch(`${service.url}/`);
     expect([page.status, await page.text()]).to.deep.equal([503, "Service Unavailable: the counter store (Redis) is not reachable; try again shortly."]);
-    expect(redisWarnings(service)).to.include(reason);
+    expect(service.redisWarnings()).to.include(reason);
     expect(await redis.cli("GET", "hits")).to.equal("");
   });
 
   it("without REDIS_TLS_CA_FILE trusts only Node's public CAs, and says to set it", async function () {
     const service = await spawn({ ...trusting(), REDIS_TLS_CA_FILE: "" });
     const reason = "the server's TLS certificate is not signed by a CA Node trusts (set REDIS_TLS_CA_FILE to the server's CA bundle): unable to verify the first certificate";
-    expect(await readinessSettled(service, `not ready: Redis is unavailable: ${reason}`)).to.deep.equal({ status: 503, body: `not ready: Redis is unavailable: ${reason}` });
-    expect(redisWarnings(service)).to.include(reason);
+    expect(await service.readiness(`not ready: Redis is unavailable: ${reason}`)).to.deep.equal({ status: 503, body: `not ready: Redis is unavailable: ${reason}` });
+    expect(service.redisWarnings()).to.include(reason);
   });
 
   it("refuses a certificate that does not name the host it connects to", async function () {
     const service = await spawn({ ...trusting(), REDIS_HOST: "127.0.0.1" });
     const reason =
       "the server's TLS certificate is not for this host (check REDIS_HOST or REDIS_URL): Hostname/IP does not match certificate's altnames: IP: 127.0.0.1 is not in the cert's list: ";
-    expect(await readinessSettled(service, `not ready: Redis is unavailable: ${reason}`)).to.deep.equal({ status: 503, body: `not ready: Redis is unavailable: ${reason}` });
+    expect(await service.readiness(`not ready: Redis is unavailable: ${reason}`)).to.deep.equal({ status: 503, body: `not ready: Redis is unavailable: ${reason}` });
     expect((await fetch(`${service.url}/`)).status).to.equal(503);
   });
 
   it("refuses a wrong password and a missing one, naming REDIS_PASSWORD and showing neither password", async function () {
     const wrong = await spawn({ ...trusting(), REDIS_PASSWORD: wrongPassword });
     const refused = "Redis refused the password (check REDIS_PASSWORD): WRONGPASS invalid username-password pair or user is disabled.";
-    expect(await readinessSettled(wrong, `not ready: Redis is unavailable: ${refused}`)).to.deep.equal({ status: 503, body: `not ready: Redis is unavailable: ${refused}` });
+    expect(await wrong.readiness(`not ready: Redis is unavailable: ${refused}`)).to.deep.equal({ status: 503, body: `not ready: Redis is unavailable: ${refused}` });
     const page = await fetch(`${wrong.url}/`);
     expect([page.status, await page.text()]).to.deep.equal([503, "Service Unavailable: the counter store (Redis) is not reachable; try again shortly."]);
-    expect(redisWarnings(wrong)).to.include(refused);
+    expect(wrong.redisWarnings()).to.include(refused);
 
     const missing = await spawn({ ...trusting(), REDIS_PASSWORD: "" });
     const required =
       "Redis requires a password (set REDIS_PASSWORD): NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time";
-    expect(await readinessSettled(missing, `not ready: Redis is unavailable: ${required}`)).to.deep.equal({ status: 503, body: `not ready: Redis is unavailable: ${required}` });
+    expect(await missing.readiness(`not ready: Redis is unavailable: ${required}`)).to.deep.equal({ status: 503, body: `not ready: Redis is unavailable: ${required}` });
 
     for (const service of [wrong, missing]) {
       expect(service.stdout + service.stderr).not.to.include(wrongPassword);
@@ -164,7 +145,7 @@ describe("service over TLS to a real redis-server", function () {
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const { port } = server.address() as { port: number };
     const store = new CounterStore(
-      { url: `rediss://localhost:${port}`, password: undefined, tls: { caFile: ca.certFile, ca: await fs.readFile(ca.certFile, "utf8") }, timeoutMs: 1000 },
+      { url: `rediss://localhost:${port}`, password: undefined, tls: { caFile: ca.certFile, ca: await fs.readFile(ca.certFile, "utf8") }, timeoutMs: 1000, waitReplicas: 0 },
       "hits",
       { onError: () => undefined },
     );

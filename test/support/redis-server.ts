@@ -1,5 +1,5 @@
-// A real redis-server on a free loopback port, owned by one test suite or benchmark: started, killed, restarted
-// on the same port (so clients that know its address can reconnect), and stopped.
+// A real redis-server (or Sentinel) on a free loopback port, owned by one test suite or benchmark: started,
+// killed, restarted on the same port (so clients that know its address can reconnect), and stopped.
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { promisify } from "node:util";
 import { freePort, waitForPort } from "./net";
@@ -13,6 +13,10 @@ export interface RedisServerOptions {
   aof?: { dir: string; appendfsync: "everysec" | "always" };
   /** Serve TLS only (no plain port) with this certificate and key; redis-cli trusts `caFile`. */
   tls?: { certFile: string; keyFile: string; caFile: string };
+  /** More directives, as redis-server takes them after its own (e.g. ["--replicaof", "localhost", "6380"]). */
+  args?: string[];
+  /** Run as a Sentinel on this config file, which it rewrites with what it learns: a restart remembers it. */
+  sentinelConfig?: string;
 }
 
 export class RedisServer {
@@ -55,8 +59,10 @@ export class RedisServer {
     const listener = tls
       ? ["--port", "0", "--tls-port", String(this.port), "--tls-cert-file", tls.certFile, "--tls-key-file", tls.keyFile, "--tls-auth-clients", "no"]
       : ["--port", String(this.port)];
-    const args = [...listener, "--bind", "127.0.0.1", "--save", "", ...persistence];
+    const mode = this.options.sentinelConfig ? [this.options.sentinelConfig, "--sentinel"] : [];
+    const args = [...mode, ...listener, "--bind", "127.0.0.1", "--save", "", ...persistence];
     if (this.options.password) args.push("--requirepass", this.options.password);
+    args.push(...(this.options.args ?? []));
     const child = spawn(this.options.binary ?? "redis-server", args, { stdio: ["ignore", "pipe", "pipe"] });
     this.child = child;
     this.output = "";

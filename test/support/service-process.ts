@@ -97,6 +97,25 @@ export class ServiceProcess {
     }
   }
 
+  /** What /readyz says once it says `expected` (or matches it), or the last thing it said after timeoutMs. */
+  async readiness(expected: string | RegExp, timeoutMs = 10_000): Promise<{ status: number; body: string }> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const response = await fetch(`${this.url}/readyz`);
+      const ready = { status: response.status, body: await response.text() };
+      const settled = typeof expected === "string" ? ready.body === expected : expected.test(ready.body);
+      if (settled || Date.now() > deadline) return ready;
+      await sleep(100);
+    }
+  }
+
+  /** The messages of the warn lines the service logged about Redis so far. */
+  redisWarnings(): string[] {
+    return this.logs()
+      .filter((line) => line.msg === "redis error")
+      .map((line) => (line.err as { message: string }).message);
+  }
+
   signal(signal: NodeJS.Signals): void {
     this.child.kill(signal);
   }
