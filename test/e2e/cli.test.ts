@@ -215,6 +215,10 @@ describe("end to end: `pulumi up` of the dev stack with the real CLI, as a user 
     expect(noStorage).to.include('Invalid config hitcounter:redisStorageClass: expected a StorageClass (none) because the cluster has no default one');
     await cli.run("config", "set", "redisPersistence", "false");
     await cli.run("config", "set", "protectRedisData", "false");
+    // Prod's replicated Redis needs its volumes too: one Redis on ephemeral storage, then.
+    const noVolumes = await cli.run("preview").then(() => "", (error: Error) => error.message);
+    expect(noVolumes).to.include('Invalid config hitcounter:redisPersistence: expected true while hitcounter:redisReplicas is above 0');
+    await cli.run("config", "set", "redisReplicas", "0");
     // The chart from the loopback repository, its images from the local mirror: nothing here reaches the internet.
     await cli.run("config", "set", "chartRepository", cluster.chartRepository);
     await cli.run("config", "set", "monitoringImageRegistry", cluster.registry);
