@@ -101,7 +101,7 @@ export class CounterStore {
     this.client.connect().then(
       () => (this.failedStarts = 0),
       (error: unknown) => {
-        this.events.onError("connection", asError(error));
+        this.events.onError("connection", explain(asError(error), this.config));
         if (!this.closed) this.restart = setTimeout(() => this.start(), reconnectDelay(this.failedStarts++));
       },
     );
@@ -209,15 +209,23 @@ function sentinelClient(config: SentinelRedis) {
     name: config.masterName,
     sentinelRootNodes: config.sentinels,
     nodeClientOptions: dataNodeOptions(config),
-    // The sentinels' connections (one subscribed, others for each query) are held to the same bound.
-    sentinelClientOptions: { password: config.password, socket: { connectTimeout: config.timeoutMs } },
+    // The sentinels' connections: one subscribed, a short one for each query. connectTimeout bounds
+    // only the TCP connect; a sentinel that accepts and never answers (a frozen pod) would hold the
+    // search for the primary forever, so a connection silent for 3 timeouts is dropped, and the
+    // subscribed one, quiet between events, sends a PING every timeout to stay below that.
+    sentinelClientOptions: {
+      password: config.password,
+      socket: { connectTimeout: config.timeoutMs, socketTimeout: 3 * config.timeoutMs },
+      pingInterval: config.timeoutMs,
+    },
     // Errors of the connection to the primary as 'error' too ("Master Client (host:port): ..."),
     // not only as an internal event: they say why it is not ready.
     passthroughClientErrorEvents: true,
     commandOptions,
     // The one connection to the primary reserved for every command. Otherwise each command takes a
     // lease on it from a pool and the last one in flight gives it back: commands that come together
-    // while none is held get the lease one after another, each waiting for the one before.
+    // while none is held get the lease one after another, each waiting for the one before (50 in
+    // flight on loopback: 13,000 INCR/s and 40 to 48 µs of CPU each, reserved 160,000 and 4 µs).
     reserveClient: true,
     // By default a command that failed because the primary went away is sent again after the
     // client has looked for the primary again, up to 16 times: an INCR the old primary had applied
@@ -226,9 +234,9 @@ function sentinelClient(config: SentinelRedis) {
     maxCommandRediscovers: 0,
     // Besides +switch-master, the client asks the sentinels again this often: the backstop for a
     // message missed, when the subscribed sentinel went down with the primary (a sentinel runs in
-    // each Redis pod). Each scan opens one short connection to a sentinel and holds new commands
-    // for that round trip; every 2 s costs nothing measurable and bounds such a failover's
-    // rediscovery to 2 s after the promotion.
+    // each Redis pod). A scan is one short connection to a sentinel, and new commands wait for its
+    // round trip. Measured on loopback, kill to the last failed request: 3.3 to 4.4 s with the
+    // sentinels up, 3.9 to 5.9 s with the subscribed one killed along with the primary.
     scanInterval: 2000,
   });
 }

@@ -16,7 +16,7 @@ export interface ReplicatedRedisOptions {
 }
 
 /** The name the sentinels monitor the primary by: the service's default REDIS_SENTINEL_MASTER. */
-export const masterName = "hit-counter";
+const masterName = "hit-counter";
 
 // What every node announces, as a pod announces its DNS name (redis-0.redis-nodes.<ns>.svc...):
 // a client must resolve it to connect. On this machine it is 127.0.0.1.
@@ -60,12 +60,13 @@ export class ReplicatedRedis {
   /** Starts the primary, the replicas and the sentinels, and waits until each sentinel knows them all. */
   static async start(options: ReplicatedRedisOptions): Promise<ReplicatedRedis> {
     const { password } = options;
-    const nodeArgs = ["--masterauth", password, "--replica-announce-ip", announcedHost, ...(options.nodeArgs ?? [])];
-    const primary = await RedisServer.start({ password, args: nodeArgs });
-    const replicas = await Promise.all(
-      [1, 2].map(() => RedisServer.start({ password, args: [...nodeArgs, "--replicaof", announcedHost, String(primary.port)] })),
-    );
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "redis-sentinel-"));
+    // A replica keeps the copy it loads from the primary in a file (not persistence: --save ""), here.
+    const nodeArgs = (i: number) => ["--dir", dir, "--dbfilename", `node-${i}.rdb`, "--masterauth", password, "--replica-announce-ip", announcedHost, ...(options.nodeArgs ?? [])];
+    const primary = await RedisServer.start({ password, args: nodeArgs(0) });
+    const replicas = await Promise.all(
+      [1, 2].map((i) => RedisServer.start({ password, args: [...nodeArgs(i), "--replicaof", announcedHost, String(primary.port)] })),
+    );
     const sentinels = await Promise.all(
       [1, 2, 3].map((i) => {
         const file = path.join(dir, `sentinel-${i}.conf`);
@@ -103,6 +104,13 @@ export class ReplicatedRedis {
   async replicas(): Promise<RedisServer[]> {
     const primary = await this.primary();
     return this.nodes.filter((node) => node !== primary);
+  }
+
+  /** Connections the sentinels have accepted so far, all together (this count's own included). */
+  async sentinelConnections(): Promise<number> {
+    let total = 0;
+    for (const sentinel of this.sentinels) total += Number(/^total_connections_received:(\d+)/m.exec(await sentinel.cli("INFO", "stats"))?.[1]);
+    return total;
   }
 
   /**
