@@ -50,6 +50,8 @@ export interface Config {
   logLevel: LogLevel;
   /** Time from SIGTERM to forced exit; below Kubernetes' default terminationGracePeriodSeconds of 30. */
   shutdownGraceMs: number;
+  /** Time after SIGTERM that the listener stays open and idle keep-alive connections stay up; below shutdownGraceMs. */
+  shutdownLastCallMs: number;
 }
 
 export class ConfigError extends Error {
@@ -72,8 +74,18 @@ export function loadConfig(env: Env): Config {
     },
     counterKey: counterKey(env),
     logLevel: logLevel(env),
-    shutdownGraceMs: integer(env, "SHUTDOWN_GRACE_SECONDS", 25, 1, 3600) * 1000,
+    ...shutdown(env),
   };
+}
+
+function shutdown(env: Env): Pick<Config, "shutdownGraceMs" | "shutdownLastCallMs"> {
+  const shutdownGraceMs = integer(env, "SHUTDOWN_GRACE_SECONDS", 25, 1, 3600) * 1000;
+  // A short grace period alone shortens the last call's default too, rather than failing.
+  const shutdownLastCallMs = integer(env, "SHUTDOWN_LAST_CALL_MS", Math.min(2000, shutdownGraceMs / 2), 0, 60_000);
+  if (shutdownLastCallMs >= shutdownGraceMs) {
+    throw new ConfigError("SHUTDOWN_LAST_CALL_MS", `below SHUTDOWN_GRACE_SECONDS (${shutdownGraceMs} ms)`, String(shutdownLastCallMs));
+  }
+  return { shutdownGraceMs, shutdownLastCallMs };
 }
 
 function integer(env: Env, variable: string, fallback: number, min: number, max: number): number {

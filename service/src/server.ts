@@ -35,6 +35,25 @@ function createServer(handle: http.RequestListener): http.Server {
   return server;
 }
 
+/**
+ * Resolves after `ms`, or sooner once no connection is open. Meanwhile every response says
+ * Connection: close, so a client that uses its keep-alive connection in that time learns from the
+ * server that it ends, and a connection that a stale route still sends here is served. Closing an idle
+ * keep-alive connection races the client's next request on it, which the client gets as ECONNRESET:
+ * after the last call that race is left only to connections unused for all of it.
+ */
+function lastCall(server: http.Server, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      clearInterval(poll);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    const poll = setInterval(() => server.getConnections((error, open) => !error && open === 0 && done()), 50);
+  });
+}
+
 function main(): void {
   let config: Config;
   try {
@@ -69,17 +88,15 @@ function main(): void {
   async function shutdown(signal: NodeJS.Signals): Promise<void> {
     if (draining) return;
     draining = true;
-    log.info({ signal, graceMs: config.shutdownGraceMs }, "shutting down");
+    log.info({ signal, graceMs: config.shutdownGraceMs, lastCallMs: config.shutdownLastCallMs }, "shutting down");
     const deadline = setTimeout(() => {
       log.error("grace period over with requests still in flight; closing them");
       server.closeAllConnections();
       process.exit(1);
     }, config.shutdownGraceMs);
-    // close() stops accepting and waits for every connection to end; idle keep-alive sockets are
-    // closed now, busy ones after their response (which says Connection: close).
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeIdleConnections();
-    await closed;
+    await lastCall(server, config.shutdownLastCallMs);
+    // close() stops accepting, closes the connections idle now and waits for the busy ones.
+    await new Promise<void>((resolve) => server.close(() => resolve()));
     await store.close();
     clearTimeout(deadline);
     log.info("shutdown complete");

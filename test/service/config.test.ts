@@ -12,7 +12,14 @@ describe("service configuration", function () {
       counterKey: "hits",
       logLevel: "info",
       shutdownGraceMs: 25_000,
+      shutdownLastCallMs: 2000,
     });
+  });
+
+  it("keeps the last call below the grace period: half of a short one by default, and a set one must fit", function () {
+    expect(loadConfig({ SHUTDOWN_GRACE_SECONDS: "1" })).to.deep.include({ shutdownGraceMs: 1000, shutdownLastCallMs: 500 });
+    expect(loadConfig({ SHUTDOWN_LAST_CALL_MS: "0" })).to.deep.include({ shutdownGraceMs: 25_000, shutdownLastCallMs: 0 });
+    expect(loadConfig({ SHUTDOWN_GRACE_SECONDS: "60", SHUTDOWN_LAST_CALL_MS: "10000" })).to.deep.include({ shutdownLastCallMs: 10_000 });
   });
 
   it("takes REDIS_HOST, REDIS_PORT and REDIS_PASSWORD", function () {
@@ -71,6 +78,11 @@ describe("service configuration", function () {
       { REDIS_URL: "redis://a:1", REDIS_HOST: "b" },
       'invalid configuration: REDIS_URL must be unset when REDIS_HOST or REDIS_PORT is set, got "redis://a:1"',
     ],
+    [
+      { SHUTDOWN_GRACE_SECONDS: "2", SHUTDOWN_LAST_CALL_MS: "2000" },
+      'invalid configuration: SHUTDOWN_LAST_CALL_MS must be below SHUTDOWN_GRACE_SECONDS (2000 ms), got "2000"',
+    ],
+    [{ SHUTDOWN_LAST_CALL_MS: "1.5" }, 'invalid configuration: SHUTDOWN_LAST_CALL_MS must be an integer from 0 to 60000, got "1.5"'],
     [{ REDIS_TLS: "yes" }, 'invalid configuration: REDIS_TLS must be true or false, got "yes"'],
     [
       { REDIS_URL: "redis://a:1", REDIS_TLS: "true" },

@@ -1,5 +1,7 @@
-// SIGTERM, as Kubernetes sends it before killing a pod: requests already in flight finish, new
-// connections are refused, and the process exits 0 well within its grace period.
+// SIGTERM, as Kubernetes sends it before killing a pod: requests already in flight finish, clients
+// on keep-alive connections are told Connection: close instead of having them cut under their next
+// request, new connections are refused after the last call, and the process exits 0 well within its
+// grace period.
 import { setTimeout as sleep } from "node:timers/promises";
 import http from "node:http";
 import { expect } from "chai";
@@ -40,9 +42,9 @@ describe("service shutdown", function () {
     await redis?.stop();
   });
 
-  it("finishes slow in-flight requests after SIGTERM, refuses new connections, and exits 0", async function () {
+  it("finishes slow in-flight requests after SIGTERM, serves the last call, then refuses new connections, and exits 0", async function () {
     // A command timeout longer than the pause below, so the slow requests are slow, not failed.
-    service = await ServiceProcess.start({ REDIS_URL: redis.url, REDIS_TIMEOUT_MS: "10000", LOG_LEVEL: "info" });
+    service = await ServiceProcess.start({ REDIS_URL: redis.url, REDIS_TIMEOUT_MS: "10000", LOG_LEVEL: "info", SHUTDOWN_LAST_CALL_MS: "600" });
     const agent = new http.Agent({ keepAlive: true });
     expect((await get(`${service.url}/readyz`, agent)).status).to.equal(200);
 
@@ -52,7 +54,12 @@ describe("service shutdown", function () {
     await sleep(500);
     const signalled = Date.now();
     service.signal("SIGTERM");
-    await sleep(300);
+    await sleep(200);
+    // A connection that a stale route still sends here within the last call is answered, and told to go.
+    const lastCall = new http.Agent({ keepAlive: true });
+    expect(await get(`${service.url}/readyz`, lastCall)).to.deep.include({ status: 503, connection: "close" });
+    lastCall.destroy();
+    await sleep(800);
     expect(await acceptsConnections(service.port)).to.equal(false);
 
     const replies = await Promise.all(inFlight);
@@ -68,6 +75,32 @@ describe("service shutdown", function () {
     const messages = service.logs().map((line) => line.msg);
     expect(messages).to.include.members(["shutting down", "shutdown complete"]);
     agent.destroy();
+  });
+
+  it("fails no request of clients that keep using their keep-alive connections through SIGTERM: each is told Connection: close", async function () {
+    service = await ServiceProcess.start({ REDIS_URL: redis.url });
+    await redis.cli("DEL", "hits");
+    // Like a load agent or a proxy's pool: each client reuses one connection, a request every 5 ms.
+    const client = async () => {
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      const replies: Reply[] = [];
+      try {
+        while (replies.at(-1)?.connection !== "close") {
+          replies.push(await get(`${service.url}/`, agent));
+          await sleep(5);
+        }
+        return replies;
+      } finally {
+        agent.destroy();
+      }
+    };
+    const clients = Array.from({ length: 8 }, client);
+    await sleep(300);
+    service.signal("SIGTERM");
+    const replies = (await Promise.all(clients)).flat();
+    expect(replies.map((reply) => reply.status)).to.deep.equal(replies.map(() => 200));
+    expect(Number(await redis.cli("GET", "hits"))).to.equal(replies.length);
+    expect(await service.exited).to.deep.equal({ code: 0, signal: null });
   });
 
   it("gives up on requests still in flight when the grace period ends, and says so", async function () {
@@ -96,14 +129,21 @@ describe("service shutdown", function () {
     }
   });
 
-  it("exits 0 at once on SIGINT when idle, closing idle keep-alive connections", async function () {
+  it("exits 0 at once on SIGINT with no connection open, and after the last call with an idle keep-alive one", async function () {
+    service = await ServiceProcess.start({ REDIS_URL: redis.url });
+    let signalled = Date.now();
+    service.signal("SIGINT");
+    expect(await service.exited).to.deep.equal({ code: 0, signal: null });
+    expect(Date.now() - signalled).to.be.below(1000);
+
     service = await ServiceProcess.start({ REDIS_URL: redis.url });
     const agent = new http.Agent({ keepAlive: true });
     expect((await get(`${service.url}/`, agent)).status).to.equal(200);
-    const signalled = Date.now();
+    signalled = Date.now();
     service.signal("SIGINT");
     expect(await service.exited).to.deep.equal({ code: 0, signal: null });
-    expect(Date.now() - signalled).to.be.below(3000);
+    // The default last call is 2 s; the idle connection is closed when it ends.
+    expect(Date.now() - signalled).to.be.within(1900, 3500);
     agent.destroy();
   });
 });

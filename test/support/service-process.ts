@@ -1,6 +1,7 @@
 // The counter service as a real child process on a free loopback port, the way a container runs it:
 // environment in, signals to stop it, exit code and JSON log lines out.
 import { setTimeout as sleep } from "node:timers/promises";
+import http from "node:http";
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { startInGroup } from "./cgroup";
@@ -91,7 +92,7 @@ export class ServiceProcess {
   async ready(timeoutMs = 20_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     await this.listening(timeoutMs);
-    while ((await fetch(`${this.url}/readyz`)).status !== 200) {
+    while ((await this.probe()).status !== 200) {
       if (Date.now() > deadline) throw new Error(`service not ready after ${timeoutMs} ms:\n${this.stdout}`);
       await sleep(50);
     }
@@ -101,12 +102,27 @@ export class ServiceProcess {
   async readiness(expected: string | RegExp, timeoutMs = 10_000): Promise<{ status: number; body: string }> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const response = await fetch(`${this.url}/readyz`);
-      const ready = { status: response.status, body: await response.text() };
+      const ready = await this.probe();
       const settled = typeof expected === "string" ? ready.body === expected : expected.test(ready.body);
       if (settled || Date.now() > deadline) return ready;
       await sleep(100);
     }
+  }
+
+  /**
+   * GET /readyz on a connection of its own that ends with the answer, as the kubelet probes: a pooled
+   * keep-alive one would stay open and hold a shutdown in its last call.
+   */
+  private probe(): Promise<{ status: number; body: string }> {
+    return new Promise((resolve, reject) => {
+      http
+        .get(`${this.url}/readyz`, { agent: false }, (response) => {
+          let body = "";
+          response.on("data", (chunk: Buffer) => (body += chunk.toString()));
+          response.on("end", () => resolve({ status: response.statusCode ?? 0, body }));
+        })
+        .on("error", reject);
+    });
   }
 
   /** The messages of the warn lines the service logged about Redis so far. */
