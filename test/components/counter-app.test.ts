@@ -19,13 +19,13 @@ forEachStack("the backend (CounterApp): probes, rollouts, HPA, disruption budget
     expect(the.backend.spec.strategy.rollingUpdate).to.deep.equal({ maxUnavailable: 0, maxSurge: 1 });
   });
 
-  it(`autoscales the backend Deployment from ${expected.replicas.min} to ${expected.replicas.max} on CPU 50 % and memory 70 %`, () => {
+  it(`autoscales the backend Deployment from ${expected.replicas.min} to ${expected.replicas.max} on CPU 50 % and memory 50 %`, () => {
     const hpa = declaredResource(the.run, k8s.hpa, "hit-counter");
     expect(hpa.spec.scaleTargetRef).to.deep.equal({ apiVersion: "apps/v1", kind: "Deployment", name: the.backend.metadata.name });
     expect([hpa.spec.minReplicas, hpa.spec.maxReplicas]).to.deep.equal([expected.replicas.min, expected.replicas.max]);
     expect(hpa.spec.metrics).to.deep.equal([
       { type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 50 } } },
-      { type: "Resource", resource: { name: "memory", target: { type: "Utilization", averageUtilization: 70 } } },
+      { type: "Resource", resource: { name: "memory", target: { type: "Utilization", averageUtilization: 50 } } },
     ]);
     expect(the.run.outputs.hpaName).to.equal(hpa.metadata.name);
   });

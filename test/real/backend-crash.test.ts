@@ -4,12 +4,10 @@
 // holds to is that no 2xx goes uncounted and that the pod comes back by itself. Each `it` stands on
 // the one before it (--bail).
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Stack } from "@pulumi/pulumi/automation";
 import { expect } from "chai";
 import { eventually, LocalCluster } from "../support/local-cluster";
-import { standInImages } from "../support/standins";
-import { E2eProject } from "../support/e2e-project";
 import { realNode, RealNodeFigures, realNodeName } from "./support/figures";
+import { FaultStack, failures } from "./support/fault-stack";
 import { killContainer } from "./support/kill-container";
 import { stress } from "./support/stress";
 
@@ -20,8 +18,7 @@ const runs = 3;
 describe("real node: a backend pod's process killed with SIGKILL under load", function () {
   this.timeout(900_000);
   let cluster: LocalCluster;
-  let project: E2eProject;
-  let stack: Stack | undefined;
+  let stack: FaultStack | undefined;
   let url: string;
   const figures = new RealNodeFigures();
 
@@ -38,26 +35,12 @@ describe("real node: a backend pod's process killed with SIGKILL under load", fu
   before(async function () {
     cluster = new LocalCluster();
     await realNode(cluster);
-    project = E2eProject.create(cluster.kubeconfig);
-    stack = await project.stack("crash", {
-      kubeContext: cluster.context,
-      namespace,
-      image: await cluster.publishService(`${project.dir}/service`, "crash"),
-      serviceType: "NodePort",
-      minReplicas: 2,
-      cpuTargetUtilization: 0,
-      memoryTargetUtilization: 0,
-      redisImage: await cluster.pushImage(standInImages().REDIS_IMAGE, "redis", "bookworm"),
-      monitoringEnabled: false,
-    });
-    await stack.up();
-    const service = await cluster.core.readNamespacedService({ name: "hit-counter", namespace });
-    url = `http://127.0.0.1:${service.spec?.ports?.[0].nodePort}/`;
+    stack = await FaultStack.up(cluster, "crash", namespace);
+    url = stack.url;
   });
 
   after(async function () {
-    if (stack) await stack.destroy().catch(() => undefined);
-    project?.remove();
+    await stack?.destroy();
     figures.print();
   });
 
@@ -80,12 +63,11 @@ describe("real node: a backend pod's process killed with SIGKILL under load", fu
       if (!check) throw new Error(`no counter check: ${series.result.checkError}`);
       // Requests sent without a 2xx back: those in flight on the killed process get no answer at all.
       // Refused reconnects show among the errors, but their requests go out again on a new connection.
-      const failed = series.result.total.sent - series.result.total.ok;
-      const failing = series.buckets.filter((b) => b.answered > b.ok || Object.keys(b.errors).length > 0).map((b) => b.t);
+      const { failed, seconds } = failures(series);
       const uncounted = check.increments - check.successes;
       figures.add(
         `run ${run}: one of 2 pods SIGKILLed at 400 req/s`,
-        `${failed} of ${series.result.total.sent} requests without a 2xx, connection errors ${JSON.stringify(series.result.total.errors)} over ${failing.length ? Math.max(...failing) - Math.min(...failing) + 1 : 0} s; ${uncounted} increments without a 2xx`,
+        `${failed} of ${series.result.total.sent} requests without a 2xx, connection errors ${JSON.stringify(series.result.total.errors)} over ${seconds} s; ${uncounted} increments without a 2xx`,
       );
       // A request whose INCR ran as its process died is counted without an answer; a 2xx never goes uncounted.
       expect(uncounted, `counter check: ${JSON.stringify(check)}`).to.be.within(0, failed);

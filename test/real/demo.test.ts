@@ -188,9 +188,11 @@ describe("real node: the demo with real pods, real CPU and the real HPA", functi
     // The pods' working set under the load (metrics-server), and the HPA's own memory utilisation.
     const samples: { pod: string; memoryMi: number; cpuMilli: number }[] = [];
     const hpaMemory: number[] = [];
+    let memoryTarget: number | undefined;
     const sample = async () => {
       samples.push(...(await cluster.podMetrics(namespace, backendSelector)));
       const hpa = await cluster.autoscaling.readNamespacedHorizontalPodAutoscaler({ name: "hit-counter", namespace });
+      memoryTarget = hpa.spec?.metrics?.find((m) => m.resource?.name === "memory")?.resource?.target.averageUtilization;
       const memory = hpa.status?.currentMetrics?.find((m) => m.resource?.name === "memory")?.resource?.current.averageUtilization;
       if (memory !== undefined) hpaMemory.push(memory);
     };
@@ -198,7 +200,7 @@ describe("real node: the demo with real pods, real CPU and the real HPA", functi
     const series = await stress("--url", url, "--stages", "warm:10s:5,surge:90s:64,cool:10s:5").finally(() => clearInterval(sampler));
     surge = series;
     figures.memory("during the surge", samples);
-    figures.add("HPA memory utilisation during the surge", hpaMemory.length ? `${Math.min(...hpaMemory)}-${Math.max(...hpaMemory)} % of the request (target 70 %)` : "not reported");
+    figures.add("HPA memory utilisation during the surge", hpaMemory.length ? `${Math.min(...hpaMemory)}-${Math.max(...hpaMemory)} % of the request (target ${memoryTarget} %)` : "not reported");
     const timeline = figures.scaleOut("local", series);
     const answering = Object.keys(series.result.pods);
     expect(series.result.check?.exact, `counter check: ${JSON.stringify(series.result.check)}`).to.equal(true);

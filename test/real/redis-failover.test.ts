@@ -7,14 +7,12 @@ import { execFile } from "node:child_process";
 import * as path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
-import type { Stack } from "@pulumi/pulumi/automation";
 import { expect } from "chai";
 import type { Series } from "../../stress/load/series";
 import { eventually, LocalCluster } from "../support/local-cluster";
-import { standInImages } from "../support/standins";
-import { E2eProject } from "../support/e2e-project";
 import { projectRoot } from "../support/paths";
 import { realNode, RealNodeFigures } from "./support/figures";
+import { FaultStack, failures } from "./support/fault-stack";
 import { killContainer } from "./support/kill-container";
 import { stress } from "./support/stress";
 
@@ -26,8 +24,7 @@ const kubectl = path.join(projectRoot, ".tools", "bin", "kubectl");
 describe("real node: Redis with replicas and Sentinel, the primary lost under load", function () {
   this.timeout(900_000);
   let cluster: LocalCluster;
-  let project: E2eProject;
-  let stack: Stack | undefined;
+  let stack: FaultStack | undefined;
   let url: string;
   const figures = new RealNodeFigures();
 
@@ -58,12 +55,10 @@ describe("real node: Redis with replicas and Sentinel, the primary lost under lo
     const series = await load;
     const check = series.result.check;
     if (!check) throw new Error(`no counter check: ${series.result.checkError}`);
-    const failed = series.result.total.sent - series.result.total.ok;
-    const failing = series.buckets.filter((b) => b.answered > b.ok || Object.keys(b.errors).length > 0).map((b) => b.t);
-    const window = failing.length ? Math.max(...failing) - Math.min(...failing) + 1 : 0;
+    const { failed, seconds } = failures(series);
     // Replication is asynchronous: a 2xx the old primary gave but never passed on is gone.
     const lost = Math.max(0, check.successes - check.increments);
-    figures.add(what, `${failed} of ${series.result.total.sent} requests without a 2xx over ${window} s; ${lost} acknowledged increments lost; counter check ${JSON.stringify(check)}`);
+    figures.add(what, `${failed} of ${series.result.total.sent} requests without a 2xx over ${seconds} s; ${lost} acknowledged increments lost; counter check ${JSON.stringify(check)}`);
     // The last 10 s of the run: every request answered 2xx again, without anyone stepping in.
     const tail = series.buckets.slice(-10);
     expect(tail.map((b) => b.answered - b.ok), "requests without a 2xx in the run's last 10 s").to.deep.equal(tail.map(() => 0));
@@ -73,29 +68,12 @@ describe("real node: Redis with replicas and Sentinel, the primary lost under lo
   before(async function () {
     cluster = new LocalCluster();
     await realNode(cluster);
-    project = E2eProject.create(cluster.kubeconfig);
-    stack = await project.stack("failover", {
-      kubeContext: cluster.context,
-      namespace,
-      image: await cluster.publishService(`${project.dir}/service`, "failover"),
-      serviceType: "NodePort",
-      minReplicas: 2,
-      cpuTargetUtilization: 0,
-      memoryTargetUtilization: 0,
-      redisImage: await cluster.pushImage(standInImages().REDIS_IMAGE, "redis", "bookworm"),
-      redisPersistence: true,
-      redisStorageClass: "local",
-      redisReplicas: 2,
-      monitoringEnabled: false,
-    });
-    await stack.up();
-    const service = await cluster.core.readNamespacedService({ name: "hit-counter", namespace });
-    url = `http://127.0.0.1:${service.spec?.ports?.[0].nodePort}/`;
+    stack = await FaultStack.up(cluster, "failover", namespace, { redisPersistence: true, redisStorageClass: "local", redisReplicas: 2 });
+    url = stack.url;
   });
 
   after(async function () {
-    if (stack) await stack.destroy().catch(() => undefined);
-    project?.remove();
+    await stack?.destroy();
     figures.print();
   });
 
