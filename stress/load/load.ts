@@ -17,8 +17,14 @@ interface Connection {
   reqsMade: number;
   responseMax?: number;
   destroy(): void;
-  /** "request": before every write, the first one included; "done": closed for good. */
-  on(event: "request" | "done", listener: () => void): unknown;
+  /** Closes the socket and opens a new one, sending the next request on it. */
+  _resetConnection(): void;
+  /** Sends the next request, unless the rate or responseMax says no. */
+  _doRequest(): void;
+  /** "request": before every write, the first one included; "done": closed for good; "response": an answer, before the next write. */
+  on(event: "request" | "done" | "response", listener: () => void): unknown;
+  /** An answer's status line and headers were parsed (http-parser-js' info). */
+  on(event: "headers", listener: (info: { shouldKeepAlive: boolean }) => void): unknown;
 }
 
 /** What a request that got no HTTP answer failed with. */
@@ -110,6 +116,19 @@ export class Load {
             this.clients.push(connection);
             // setupClient runs before the connection's first write, so every request is counted.
             connection.on("request", () => this.recorder.sent());
+            // A client that gets Connection: close sends nothing more on that connection (RFC 9112).
+            // autocannon 9 writes its next request at once anyway, into the socket a draining pod is
+            // closing, which fails it with ECONNRESET; so the next request goes out on a new connection.
+            let closing = false;
+            connection.on("headers", (info) => (closing = !info.shouldKeepAlive));
+            connection.on("response", () => {
+              if (!closing) return;
+              connection._resetConnection();
+              // The reset has sent the next request already; the one autocannon sends after this
+              // event would be a second, pipelined behind it.
+              const next = connection._doRequest;
+              connection._doRequest = () => (connection._doRequest = next);
+            });
             // The round ends with its last connection, not at autocannon's next 1 s tick (when it
             // notices and calls back): that idle second would dilute the rate and delay the next round.
             connection.on("done", () => {

@@ -12,10 +12,13 @@ describe("stress load: connections reopened every --reconnect", function () {
   let url: string;
   let connections = 0;
   let hits = 0;
+  // Answer with Connection: close from this answer on, as a draining pod does.
+  let closeAfter = Infinity;
 
   before(async () => {
     server = http.createServer((_req, res) => {
       res.setHeader("content-type", "application/json");
+      if (hits + 1 >= closeAfter) res.setHeader("connection", "close");
       res.end(JSON.stringify({ hits: ++hits, pod: "pod-a" }));
     });
     server.on("connection", () => connections++);
@@ -28,6 +31,7 @@ describe("stress load: connections reopened every --reconnect", function () {
   beforeEach(() => {
     connections = 0;
     hits = 0;
+    closeAfter = Infinity;
   });
 
   async function run(seconds: number, reconnectSeconds: number) {
@@ -49,5 +53,16 @@ describe("stress load: connections reopened every --reconnect", function () {
     const { total } = await run(2, 10);
     expect(connections).to.equal(4);
     expect(total.ok).to.equal(hits);
+  });
+
+  it("sends nothing more on a connection answered with Connection: close, and loses no request to it", async () => {
+    closeAfter = 200;
+    const { total } = await run(2, 10);
+    expect(total.errors).to.deep.equal({});
+    expect(total.sent).to.equal(hits);
+    expect(total.ok).to.equal(hits);
+    // Every answer from the 200th on closed its connection, and the next request went out on a new
+    // one; the stage's end may close the last new one of each connection before it connects.
+    expect(connections).to.be.within(hits - 199, 4 + hits - 199);
   });
 });
