@@ -118,7 +118,7 @@ export class Load {
             connection.on("request", () => this.recorder.sent());
             // A client that gets Connection: close sends nothing more on that connection (RFC 9112).
             // autocannon 9 writes its next request at once anyway, into the socket a draining pod is
-            // closing, which fails it with ECONNRESET; so the next request goes out on a new connection.
+            // closing, which loses it (silently, or as ECONNRESET); so it goes out on a new connection.
             let closing = false;
             connection.on("headers", (info) => (closing = !info.shouldKeepAlive));
             connection.on("response", () => {
