@@ -129,7 +129,7 @@ describe("end to end: the dev-like stack on a local cluster", function () {
     expect([hpa.spec?.minReplicas, hpa.spec?.maxReplicas]).to.deep.equal([1, 4]);
     expect(hpa.spec?.metrics?.map((m) => [m.resource?.name, m.resource?.target.averageUtilization])).to.deep.equal([
       ["cpu", 50],
-      ["memory", 70],
+      ["memory", 50],
     ]);
     expect(hpa.spec?.behavior?.scaleUp?.stabilizationWindowSeconds).to.equal(0);
     expect(hpa.spec?.behavior?.scaleDown?.stabilizationWindowSeconds).to.equal(15);
