@@ -5,29 +5,9 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import http from "node:http";
 import { expect } from "chai";
-import { acceptsConnections } from "../support/net";
+import { acceptsConnections, httpGet, type HttpReply } from "../support/net";
 import { RedisServer } from "../support/redis-server";
 import { ServiceProcess } from "../support/service-process";
-
-interface Reply {
-  status: number;
-  connection: string | undefined;
-  body: string;
-}
-
-function get(url: string, agent: http.Agent): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    http
-      .get(url, { agent }, (response) => {
-        let body = "";
-        response.on("data", (chunk: Buffer) => (body += chunk.toString()));
-        response.on("end", () =>
-          resolve({ status: response.statusCode ?? 0, connection: response.headers.connection, body }),
-        );
-      })
-      .on("error", reject);
-  });
-}
 
 describe("service shutdown", function () {
   this.timeout(60_000);
@@ -46,18 +26,18 @@ describe("service shutdown", function () {
     // A command timeout longer than the pause below, so the slow requests are slow, not failed.
     service = await ServiceProcess.start({ REDIS_URL: redis.url, REDIS_TIMEOUT_MS: "10000", LOG_LEVEL: "info", SHUTDOWN_LAST_CALL_MS: "600" });
     const agent = new http.Agent({ keepAlive: true });
-    expect((await get(`${service.url}/readyz`, agent)).status).to.equal(200);
+    expect((await httpGet(`${service.url}/readyz`, agent)).status).to.equal(200);
 
     // Redis holds every write for 2.5 s: each INCR, and so each GET /, is in flight that long.
     await redis.cli("CLIENT", "PAUSE", "2500", "WRITE");
-    const inFlight = Array.from({ length: 5 }, () => get(`${service.url}/`, agent));
+    const inFlight = Array.from({ length: 5 }, () => httpGet(`${service.url}/`, agent));
     await sleep(500);
     const signalled = Date.now();
     service.signal("SIGTERM");
     await sleep(200);
     // A connection that a stale route still sends here within the last call is answered, and told to go.
     const lastCall = new http.Agent({ keepAlive: true });
-    expect(await get(`${service.url}/readyz`, lastCall)).to.deep.include({ status: 503, connection: "close" });
+    expect(await httpGet(`${service.url}/readyz`, lastCall)).to.deep.include({ status: 503, connection: "close" });
     lastCall.destroy();
     await sleep(800);
     expect(await acceptsConnections(service.port)).to.equal(false);
@@ -83,10 +63,10 @@ describe("service shutdown", function () {
     // Like a load agent or a proxy's pool: each client reuses one connection, a request every 5 ms.
     const client = async () => {
       const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-      const replies: Reply[] = [];
+      const replies: HttpReply[] = [];
       try {
         while (replies.at(-1)?.connection !== "close") {
-          replies.push(await get(`${service.url}/`, agent));
+          replies.push(await httpGet(`${service.url}/`, agent));
           await sleep(5);
         }
         return replies;
@@ -110,10 +90,10 @@ describe("service shutdown", function () {
       SHUTDOWN_GRACE_SECONDS: "1",
     });
     const agent = new http.Agent({ keepAlive: true });
-    expect((await get(`${service.url}/readyz`, agent)).status).to.equal(200);
+    expect((await httpGet(`${service.url}/readyz`, agent)).status).to.equal(200);
     await redis.cli("CLIENT", "PAUSE", "10000", "WRITE");
     try {
-      const stuck = get(`${service.url}/`, agent).catch((error: Error) => error);
+      const stuck = httpGet(`${service.url}/`, agent).catch((error: Error) => error);
       await sleep(300);
       const signalled = Date.now();
       service.signal("SIGTERM");
@@ -138,7 +118,7 @@ describe("service shutdown", function () {
 
     service = await ServiceProcess.start({ REDIS_URL: redis.url });
     const agent = new http.Agent({ keepAlive: true });
-    expect((await get(`${service.url}/`, agent)).status).to.equal(200);
+    expect((await httpGet(`${service.url}/`, agent)).status).to.equal(200);
     signalled = Date.now();
     service.signal("SIGINT");
     expect(await service.exited).to.deep.equal({ code: 0, signal: null });

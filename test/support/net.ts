@@ -1,5 +1,6 @@
 // Loopback ports for the processes the tests and benchmarks start.
 import { setTimeout as sleep } from "node:timers/promises";
+import http from "node:http";
 import net from "node:net";
 
 /** A TCP port that was free on 127.0.0.1 a moment ago (the kernel picks it). */
@@ -32,5 +33,24 @@ export function acceptsConnections(port: number): Promise<boolean> {
       resolve(true);
     });
     socket.once("error", () => resolve(false));
+  });
+}
+
+export interface HttpReply {
+  status: number;
+  connection: string | undefined;
+  body: string;
+}
+
+/** GET `url` through `agent`; `false` is a connection of its own that ends with the answer. */
+export function httpGet(url: string, agent: http.Agent | false): Promise<HttpReply> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { agent }, (response) => {
+        let body = "";
+        response.on("data", (chunk: Buffer) => (body += chunk.toString()));
+        response.on("end", () => resolve({ status: response.statusCode ?? 0, connection: response.headers.connection, body }));
+      })
+      .on("error", reject);
   });
 }

@@ -1,11 +1,10 @@
 // The counter service as a real child process on a free loopback port, the way a container runs it:
 // environment in, signals to stop it, exit code and JSON log lines out.
 import { setTimeout as sleep } from "node:timers/promises";
-import http from "node:http";
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { startInGroup } from "./cgroup";
-import { freePort, waitForPort } from "./net";
+import { freePort, httpGet, type HttpReply, waitForPort } from "./net";
 
 const serviceDir = path.resolve(__dirname, "../../service");
 
@@ -102,7 +101,8 @@ export class ServiceProcess {
   async readiness(expected: string | RegExp, timeoutMs = 10_000): Promise<{ status: number; body: string }> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const ready = await this.probe();
+      const { status, body } = await this.probe();
+      const ready = { status, body };
       const settled = typeof expected === "string" ? ready.body === expected : expected.test(ready.body);
       if (settled || Date.now() > deadline) return ready;
       await sleep(100);
@@ -113,16 +113,8 @@ export class ServiceProcess {
    * GET /readyz on a connection of its own that ends with the answer, as the kubelet probes: a pooled
    * keep-alive one would stay open and hold a shutdown in its last call.
    */
-  private probe(): Promise<{ status: number; body: string }> {
-    return new Promise((resolve, reject) => {
-      http
-        .get(`${this.url}/readyz`, { agent: false }, (response) => {
-          let body = "";
-          response.on("data", (chunk: Buffer) => (body += chunk.toString()));
-          response.on("end", () => resolve({ status: response.statusCode ?? 0, body }));
-        })
-        .on("error", reject);
-    });
+  private probe(): Promise<HttpReply> {
+    return httpGet(`${this.url}/readyz`, false);
   }
 
   /** The messages of the warn lines the service logged about Redis so far. */
