@@ -3,7 +3,8 @@
 // node-redis' Sentinel client, which asks the sentinels where the primary is and follows a failover;
 // it has the same commands and events, so the rest of the store does not care which one it is.
 import { isIP } from "node:net";
-import { createClient, createSentinel } from "@redis/client";
+import { setTimeout as delay } from "node:timers/promises";
+import { createClient, createSentinel, DisconnectsClientError, ErrorReply } from "@redis/client";
 import type { DirectRedis, RedisConfig, SentinelRedis } from "./config";
 
 /** Redis could not answer: the caller should say "try again later" (503), not "we broke" (500). */
@@ -60,6 +61,10 @@ export class CounterStore {
   private closed = false;
   /** The WAIT that will follow the INCRs sent so far in this event-loop turn (REDIS_WAIT_REPLICAS). */
   private nextWait: Promise<number> | undefined;
+  /** Direct mode: since when the connection has owed a reply (a command's, or the handshake's) and sent none. */
+  private owedSince: number | undefined;
+  /** Whether a connect() of start() is still pending: its failure schedules the next start(). */
+  private connecting = false;
 
   constructor(
     private readonly config: RedisConfig,
@@ -81,6 +86,9 @@ export class CounterStore {
       const direct = directClient(config);
       this.connected = () => direct.isReady;
       this.client = direct;
+      // A TCP connection is up and the handshake (HELLO, AUTH) is owed until the client is ready.
+      direct.on("connect", () => (this.owedSince = performance.now()));
+      direct.on("ready", () => (this.owedSince = undefined));
     }
     // node-redis emits 'error' for every dropped socket; with no listener, Node would throw it and
     // kill the process. The sentinel client also emits each failed query of a sentinel as a string
@@ -98,10 +106,16 @@ export class CounterStore {
   start(): void {
     // The direct client retries by itself (reconnectDelay) and never rejects here; the sentinel
     // client rejects (and closes) after one failed search for the primary, so it is started again.
+    this.connecting = true;
     this.client.connect().then(
-      () => (this.failedStarts = 0),
+      () => {
+        this.connecting = false;
+        this.failedStarts = 0;
+      },
       (error: unknown) => {
-        this.events.onError("connection", explain(asError(error), this.config));
+        this.connecting = false;
+        // Our own destroy() of a silent connection, already logged by redialIfSilent().
+        if (!(error instanceof DisconnectsClientError)) this.events.onError("connection", explain(asError(error), this.config));
         if (!this.closed) this.restart = setTimeout(() => this.start(), reconnectDelay(this.failedStarts++));
       },
     );
@@ -146,9 +160,10 @@ export class CounterStore {
     clearTimeout(this.restart);
     if (!this.client.isOpen) return;
     // Not connected, nothing sent can still be answered; close() would wait forever for the reply
-    // to a handshake the server cut short.
-    if (this.connected()) await this.client.close();
-    else await this.client.destroy();
+    // to a handshake the server cut short. Connected, the replies still owed after the timeout are
+    // to requests run() has answered already: a silent Redis must not hold the exit.
+    if (this.connected() && (await Promise.race([this.client.close().then(() => true), delay(this.config.timeoutMs, false, { ref: false })]))) return;
+    await this.client.destroy();
   }
 
   // A Redis that accepts the connection but does not answer must not hold requests forever. The
@@ -165,8 +180,10 @@ export class CounterStore {
       // sentinel client would hold it while it looks for the primary. Failing it here keeps both
       // fast, and keeps a queue from growing through a failover.
       if (!this.connected()) throw new Error("The client is offline");
-      return await Promise.race([command(), timedOut]);
+      return await Promise.race([this.owed(command()), timedOut]);
     } catch (error) {
+      // A timeout, or a command refused at once while the handshake goes unanswered.
+      this.redialIfSilent();
       this.events.onError("command", asError(error));
       if (error instanceof StoreUnavailableError) throw error;
       // While disconnected, every command fails with "The client is offline"; the reason is why the
@@ -175,6 +192,31 @@ export class CounterStore {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  // Any reply, even a late one or an error Redis sends, shows the connection alive; an unconfirmed
+  // increment comes with both the INCR's reply and the WAIT's.
+  private owed<T>(reply: Promise<T>): Promise<T> {
+    this.owedSince ??= performance.now();
+    const answered = () => (this.owedSince = undefined);
+    reply.then(answered, (error: unknown) => (error instanceof ErrorReply || error instanceof UnconfirmedIncrementError) && answered());
+    return reply;
+  }
+
+  // A connection to a lost node, across a partition or to a frozen process stays open and silent:
+  // TCP would retransmit for about 15 minutes before giving up on it, the requests' writes keep
+  // node-redis' idle timeout from firing, and a handshake that is never answered is never retried.
+  // So a connection that has owed a reply for 3 timeouts is dropped and dialled again. Direct mode
+  // only: the sentinels replace a primary that stops answering, and the client follows them.
+  private redialIfSilent(): void {
+    if (this.owedSince === undefined || this.closed || "sentinels" in this.config) return;
+    const silentMs = performance.now() - this.owedSince;
+    if (silentMs < 3 * this.config.timeoutMs) return;
+    this.owedSince = undefined;
+    this.connectionProblem = new Error(`no reply from Redis for ${Math.round(silentMs)} ms: connecting again`);
+    this.events.onError("connection", this.connectionProblem);
+    this.client.destroy();
+    if (!this.connecting) this.start();
   }
 }
 
