@@ -104,8 +104,9 @@ export class CounterStore {
    * while Redis is still coming up, and /readyz tells the orchestrator when it can take traffic.
    */
   start(): void {
-    // The direct client retries by itself (reconnectDelay) and never rejects here; the sentinel
-    // client rejects (and closes) after one failed search for the primary, so it is started again.
+    // The direct client retries by itself (reconnectDelay) and rejects here only when
+    // redialIfSilent() destroys it mid-handshake; the sentinel client rejects (and closes) after one
+    // failed search for the primary. Either way it is started again.
     this.connecting = true;
     this.client.connect().then(
       () => {
