@@ -174,7 +174,10 @@ export class CounterStore {
   private async run<T>(command: () => Promise<T>, timeoutMs = this.config.timeoutMs): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no reply within ${timeoutMs} ms`)), timeoutMs);
+      // Decided in the check phase, after the event loop has polled: a reply that came while the
+      // process could not run (a throttled or CPU-starved pod) is read first, and is not mistaken
+      // for a silent Redis just because the timers phase comes before the poll.
+      timer = setTimeout(() => setImmediate(() => reject(new Error(`no reply within ${timeoutMs} ms`))), timeoutMs);
     });
     try {
       // The direct client fails a command at once while disconnected (disableOfflineQueue); the

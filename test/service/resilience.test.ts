@@ -79,6 +79,22 @@ describe("service when Redis fails", function () {
     }
   });
 
+  it("answers 200, not 503, when its own process was held past the timeout while Redis's replies waited in its socket (a throttled or CPU-starved pod)", async function () {
+    const before = Number((await timed(`${service.url}/`)).body.match(/visited (\d+) times/)?.[1]);
+    // Redis holds the INCRs for 300 ms; meanwhile the service process is stopped for 1.5 s, so
+    // the replies arrive while it cannot read them, and its 1 s timers are all due when it resumes.
+    await redis.cli("CLIENT", "PAUSE", "300", "WRITE");
+    const pages = Promise.all(Array.from({ length: 10 }, () => timed(`${service.url}/`)));
+    await sleep(100);
+    process.kill(service.pid, "SIGSTOP");
+    await sleep(1500);
+    process.kill(service.pid, "SIGCONT");
+    const answers = await pages;
+    expect(answers.map(({ status }) => status)).to.deep.equal(Array(10).fill(200));
+    const visits = answers.map(({ body }) => Number(body.match(/visited (\d+) times/)?.[1])).sort((a, b) => a - b);
+    expect(visits).to.deep.equal(Array.from({ length: 10 }, (_, i) => before + 1 + i));
+  });
+
   it("starts before Redis does, live but not ready, and becomes ready when Redis comes up", async function () {
     const late = await RedisServer.start();
     await late.stop();
