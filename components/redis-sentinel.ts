@@ -17,11 +17,32 @@ const downAfterMs = 5000;
 // Every pod is known by its stable DNS name (the headless Service), never by its IP, which changes
 // when the pod is replaced: the Sentinels resolve and announce names, the replicas announce theirs.
 // `<pod>.<service>.<namespace>.svc` resolves through the pod's search domains whatever the cluster's
-// domain. On start, a node asks the Sentinels which pod is the primary now; only when none answers
-// (the set's first start, or every pod lost at once) is it the first pod.
+// domain. On start, a node asks the other pods' Sentinels which pod is the primary now, one by one
+// rather than through the Service, and believes the newest configuration epoch: a Sentinel that has
+// not heard of a failover yet (one just started, or cut off) still names the old primary, and a
+// pod that came back as a second primary would take writes that the next resync throws away. Only
+// when no other pod exists (the set's first start, or every pod lost at once), or none of their
+// Sentinels answers within 15 s (every pod restarting together), is it the first pod.
 const scripts = {
   "common.sh": `self="$POD_NAME.$NODES.$POD_NAMESPACE.svc"
-primary=$(redis-cli -h "$SENTINELS" -p ${sentinelPort} --raw SENTINEL get-master-addr-by-name "$MASTER" 2>/dev/null | head -n 1)
+peers=""
+for i in $(seq 0 $((PODS - 1))); do
+  peer="\${POD_NAME%-*}-$i.$NODES.$POD_NAMESPACE.svc"
+  [ "$peer" = "$self" ] || peers="$peers $peer"
+done
+named_primary() {
+  for peer in $peers; do
+    redis-cli -h "$peer" -p ${sentinelPort} --raw SENTINEL master "$MASTER" 2>/dev/null |
+      awk 'NR % 2 { key = $0; next } key == "ip" { ip = $0 } key == "config-epoch" { epoch = $0 } END { if (ip != "") print epoch, ip }'
+  done | sort -n | tail -n 1 | cut -d " " -f 2
+}
+primary=$(named_primary)
+for _ in $(seq 15); do
+  [ -n "$primary" ] && break
+  for peer in $peers; do getent hosts "$peer"; done | grep -q . || break
+  sleep 1
+  primary=$(named_primary)
+done
 [ -n "$primary" ] || primary="\${POD_NAME%-*}-0.$NODES.$POD_NAMESPACE.svc"
 `,
   "redis.sh": `. /scripts/common.sh
@@ -44,6 +65,39 @@ until redis-cli -h "$primary" -p ${redisPort} ping >/dev/null 2>&1; do sleep 1; 
   printf 'sentinel down-after-milliseconds %s ${downAfterMs}\\nsentinel failover-timeout %s 30000\\nsentinel parallel-syncs %s 1\\n' "$MASTER" "$MASTER" "$MASTER"
 } > /sentinel/sentinel.conf
 exec redis-server /sentinel/sentinel.conf --sentinel
+`,
+  // A planned stop of the primary (a drain, a rollout, a delete) hands its role over first. Without
+  // it the Sentinels wait down-after to call it gone, and a pod recreated sooner asks them, is told
+  // it is still the primary and comes back as one: nothing is promoted, and every write waits for it.
+  // Writes are paused first, so the replicas hold every acknowledged increment before one of them is
+  // promoted; writes queued meanwhile are refused (READONLY) once this pod follows the new primary,
+  // so none is acknowledged here and then lost. Bounded to fit the grace period; if no replica can
+  // take over, the pod stops as before.
+  "handover.sh": `. /scripts/common.sh
+[ "$primary" = "$self" ] || exit 0
+field() { tr -d '\\r' | sed -n "s/^$1://p"; }
+redis-cli CLIENT PAUSE 20000 WRITE >/dev/null
+offset=$(redis-cli INFO replication | field master_repl_offset)
+for replica in $(redis-cli INFO replication | sed -n 's/^slave[0-9]*:ip=\\([^,]*\\),.*state=online.*/\\1/p'); do
+  for _ in $(seq 20); do
+    [ "$(redis-cli -h "$replica" INFO replication | field slave_repl_offset)" -ge "$offset" ] 2>/dev/null && break
+    sleep 0.1
+  done
+done
+for _ in $(seq 25); do
+  for peer in $peers; do
+    case "$(redis-cli -h "$peer" -p ${sentinelPort} --raw SENTINEL failover "$MASTER" 2>/dev/null)" in OK | INPROG*) break 2 ;; esac
+  done
+  sleep 0.2
+done
+next="$self"
+for _ in $(seq 50); do
+  next=$(named_primary)
+  [ -n "$next" ] && [ "$next" != "$self" ] && break
+  sleep 0.2
+done
+[ -n "$next" ] && [ "$next" != "$self" ] && redis-cli REPLICAOF "$next" ${redisPort} >/dev/null
+redis-cli CLIENT UNPAUSE >/dev/null
 `,
 };
 
@@ -92,14 +146,17 @@ export function replicatedRedis(parent: pulumi.Resource, name: string, parts: Re
     { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
     { name: "POD_NAMESPACE", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } },
     { name: "NODES", value: nodes.metadata.name },
-    { name: "SENTINELS", value: sentinels.metadata.name },
+    { name: "PODS", value: String(pods) },
     { name: "MASTER", value: sentinelMaster },
     // A majority of the Sentinels must agree that the primary is down, and a majority must vote for
     // the failover: with one Sentinel per pod, losing any one pod leaves a majority.
     { name: "QUORUM", value: String(Math.floor(pods / 2) + 1) },
   ];
   const scriptsMount = { name: "scripts", mountPath: "/scripts", readOnly: true };
-  const redis = redisContainer(settings, secretName, { args: ["sh", "/scripts/redis.sh"], env, volumeMounts: [scriptsMount] });
+  const redis = {
+    ...redisContainer(settings, secretName, { args: ["sh", "/scripts/redis.sh"], env, volumeMounts: [scriptsMount] }),
+    lifecycle: { preStop: { exec: { command: ["sh", "/scripts/handover.sh"] } } },
+  };
   const sentinel = {
     name: "sentinel",
     image: settings.image,

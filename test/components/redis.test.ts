@@ -1,4 +1,5 @@
 // Redis (RedisStore): who may reach it and where it keeps its data, each stack file under Pulumi mocks.
+import { spawnSync } from "node:child_process";
 import { expect } from "chai";
 import { declaredOfType, declaredResource, runProgram } from "../support/pulumi-mocks";
 import { resourceType as k8s } from "../support/resource-types";
@@ -61,8 +62,16 @@ describe("Redis with replicas and Sentinel (prod: redisReplicas 2)", () => {
       ],
     });
     const env = Object.fromEntries(pod.containers[1].env.filter((e: { value?: string }) => e.value).map((e: { name: string; value: string }) => [e.name, e.value]));
-    expect(env).to.deep.equal({ NODES: "redis-nodes", SENTINELS: "redis-sentinel", MASTER: "hit-counter", QUORUM: "2" });
+    expect(env).to.deep.equal({ NODES: "redis-nodes", PODS: "3", MASTER: "hit-counter", QUORUM: "2" });
     expect(redis.spec.volumeClaimTemplates[0].spec.resources).to.deep.equal({ requests: { storage: "5Gi" } });
+  });
+
+  it("hands the primary's role to a replica before a planned stop of its pod, in start scripts that sh parses", () => {
+    const redis = declaredResource(run, k8s.statefulSet, "redis").spec.template.spec.containers[0];
+    expect(redis.lifecycle).to.deep.equal({ preStop: { exec: { command: ["sh", "/scripts/handover.sh"] } } });
+    const scripts: Record<string, string> = declaredResource(run, k8s.configMap, "redis-scripts").data;
+    expect(Object.keys(scripts).sort()).to.deep.equal(["common.sh", "handover.sh", "redis.sh", "sentinel.sh"]);
+    for (const [name, script] of Object.entries(scripts)) expect(spawnSync("sh", ["-n"], { input: script, encoding: "utf8" }).stderr, name).to.equal("");
   });
 
   it("lets one Redis pod go at a time in a drain", () => {
