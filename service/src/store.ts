@@ -196,9 +196,10 @@ export class CounterStore {
   // the reply came. Any reply, even a late one or an error Redis sends, shows the connection alive
   // (owedSince); an unconfirmed increment comes with both the INCR's reply and the WAIT's.
   private reply<T>(reply: Promise<T>, timeoutMs: number): Promise<T> {
-    this.owedSince ??= performance.now();
+    const now = performance.now();
+    this.owedSince ??= now;
     return new Promise<T>((resolve, reject) => {
-      const deadline = { due: performance.now() + timeoutMs, timeoutMs, reject };
+      const deadline = { due: now + timeoutMs, timeoutMs, reject };
       this.deadlines.add(deadline);
       this.sweeper ??= setInterval(() => this.sweep(), this.config.timeoutMs / 10).unref();
       reply.then(
