@@ -1,6 +1,7 @@
 // npm run bench:service — server CPU per request, throughput and latency of the counter service
 // against a real Redis on loopback, beside a bare node:http + node-redis server doing the same INCR
-// (compiled and run with plain node, as the service is), in the same run, alternating; then both held to 200m CPU (the dev pod's limit) by a cgroup v1
+// and the same page from Koa with one middleware (Koa's own floor), both compiled and run with plain
+// node, as the service is, in the same run, alternating; then all held to 200m CPU (the dev pod's limit) by a cgroup v1
 // quota; then memory. The load is wrk (scripts/bench/wrk.ts), which stays below saturation.
 // CPU per request comes from each server's own /proc/<pid>/stat: on a shared machine it moves far
 // less than req/s, so it is the figure the goal is set on (service <= 1.25x bare).
@@ -92,31 +93,48 @@ function table(results: Map<Server, Measurement[]>): void {
   }
 }
 
-/** service / bare of a metric's medians. */
-function ratio(results: Map<Server, Measurement[]>, metric: (m: Measurement) => number): number {
-  const [service, bare] = [...results.values()].map((ms) => median(ms.map(metric)));
-  return service / bare;
+/** `server` / `baseline` of a metric's medians. */
+function ratio(results: Map<Server, Measurement[]>, server: Server, baseline: Server, metric: (m: Measurement) => number): number {
+  const of = (s: Server) => median((results.get(s) ?? []).map(metric));
+  return of(server) / of(baseline);
 }
 
 /**
- * service / bare within each round, "median (min–max)": on a busy machine both servers of a round
- * share its load, so the ratio moves less than either figure.
+ * `server` / `baseline` within each round, "median (min–max)": on a busy machine the servers of a
+ * round share its load, so the ratio moves less than either figure.
  */
-function roundRatios(results: Map<Server, Measurement[]>, metric: (m: Measurement) => number): string {
-  const [service, bare] = [...results.values()];
-  return spread(service.map((m, i) => metric(m) / metric(bare[i])), 2);
+function roundRatios(results: Map<Server, Measurement[]>, server: Server, baseline: Server, metric: (m: Measurement) => number): string {
+  const base = results.get(baseline) ?? [];
+  return spread((results.get(server) ?? []).map((m, i) => metric(m) / metric(base[i])), 2);
 }
 
-/** The bare server, compiled and run with plain `node` like the service (scripts/bench/compile.ts). */
-async function startBare(redis: RedisServer, compiled: CompiledScript): Promise<{ server: Server; child: ChildProcess }> {
+/** CPU per request and req/s of each pair: the goal's, Koa's floor, and what the service adds to Koa. */
+function ratios(results: Map<Server, Measurement[]>, [service, koa, bare]: Server[]): void {
+  for (const [server, baseline, goal] of [
+    [service, bare, ` (goal <= ${cpuTargetRatio})`],
+    [koa, bare, ""],
+    [service, koa, ""],
+  ] as const) {
+    const cpu = (m: Measurement) => m.cpuUs;
+    const rps = (m: Measurement) => m.rps;
+    console.log(
+      `${server.name} / ${baseline.name}: CPU per request ${ratio(results, server, baseline, cpu).toFixed(2)}x${goal}, req/s ${ratio(results, server, baseline, rps).toFixed(2)}x; ` +
+        `within each round ${roundRatios(results, server, baseline, cpu)} and ${roundRatios(results, server, baseline, rps)}`,
+    );
+  }
+}
+
+/** A baseline, compiled and run with plain `node` like the service (scripts/bench/compile.ts). */
+async function startBaseline(redis: RedisServer, compiled: CompiledScript, framework: "node" | "koa"): Promise<{ server: Server; child: ChildProcess }> {
   const port = await freePort();
-  const child = spawn(process.execPath, [compiled.file], {
+  const child = spawn(process.execPath, [compiled.file, framework], {
     env: { PATH: process.env.PATH ?? "", ...compiled.env, PORT: String(port), REDIS_URL: redis.url },
     stdio: ["ignore", "ignore", "inherit"],
   });
   await waitForPort(port, 20_000);
-  if (child.pid === undefined) throw new Error("bare server did not start");
-  return { server: { name: "bare node:http + node-redis", url: `http://127.0.0.1:${port}`, pid: child.pid }, child };
+  const name = framework === "koa" ? "koa, one middleware" : "bare node:http + node-redis";
+  if (child.pid === undefined) throw new Error(`${name} did not start`);
+  return { server: { name, url: `http://127.0.0.1:${port}`, pid: child.pid }, child };
 }
 
 /** Runs `body` with each pid in a cgroup v1 CPU group of its own, limited to the quota, then moves them back. */
@@ -160,9 +178,9 @@ async function main(): Promise<void> {
 
   const redis = await RedisServer.start();
   const service = await ServiceProcess.start({ REDIS_URL: redis.url, LOG_LEVEL: "info" }, { compiled: true });
-  const compiledBare = compileScript(path.join(__dirname, "bare-counter.ts"));
-  const bare = await startBare(redis, compiledBare);
-  const servers: Server[] = [{ name: "service (koa)", url: service.url, pid: service.pid }, bare.server];
+  const compiledBaselines = compileScript(path.join(__dirname, "bare-counter.ts"));
+  const baselines = [await startBaseline(redis, compiledBaselines, "koa"), await startBaseline(redis, compiledBaselines, "node")];
+  const servers: Server[] = [{ name: "service (koa)", url: service.url, pid: service.pid }, ...baselines.map((b) => b.server)];
   try {
     const idleRss = servers.map((server) => rssMiB(server.pid));
     for (const server of servers) await measure(redis, server, warmup);
@@ -180,14 +198,11 @@ async function main(): Promise<void> {
 
     console.log(`\nunlimited, medians (min–max) of ${runs} runs:`);
     table(unlimited);
-    const cpuRatio = ratio(unlimited, (m) => m.cpuUs);
-    console.log(`service / bare: CPU per request ${cpuRatio.toFixed(2)}x (goal <= ${cpuTargetRatio}), req/s ${ratio(unlimited, (m) => m.rps).toFixed(2)}x`);
-    console.log(`service / bare within each round: CPU per request ${roundRatios(unlimited, (m) => m.cpuUs)}, req/s ${roundRatios(unlimited, (m) => m.rps)}`);
+    ratios(unlimited, servers);
     if (limited) {
       console.log(`\neach held to ${cpuLimitMillicores}m CPU by a cgroup v1 CFS quota:`);
       table(limited);
-      console.log(`service / bare: CPU per request ${ratio(limited, (m) => m.cpuUs).toFixed(2)}x, req/s ${ratio(limited, (m) => m.rps).toFixed(2)}x`);
-      console.log(`service / bare within each round: CPU per request ${roundRatios(limited, (m) => m.cpuUs)}, req/s ${roundRatios(limited, (m) => m.rps)}`);
+      ratios(limited, servers);
     } else {
       console.log(limitedRuns ? "\nno cgroup v1 cpu controller: no 200m runs" : "\nno 200m runs (BENCH_LIMITED=0)");
     }
@@ -199,12 +214,12 @@ async function main(): Promise<void> {
     if (hasController("memory")) {
       console.log(`V8 heap limit Node picks: ${heapLimitMiB().toFixed(0)} MiB unconstrained, ${heapLimitMiB("256M").toFixed(0)} MiB in a 256Mi memory cgroup`);
     }
-    if (cpuRatio > cpuTargetRatio) process.exitCode = 1;
+    if (ratio(unlimited, servers[0], servers[2], (m) => m.cpuUs) > cpuTargetRatio) process.exitCode = 1;
   } finally {
-    bare.child.kill("SIGTERM");
+    for (const baseline of baselines) baseline.child.kill("SIGTERM");
     await service.stop();
     await redis.stop();
-    compiledBare.remove();
+    compiledBaselines.remove();
   }
 }
 
