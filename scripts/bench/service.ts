@@ -9,6 +9,7 @@
 // BENCH_LIMITED (1; 0 skips the 200m runs, for a quick before/after of a change).
 import { setTimeout as sleep } from "node:timers/promises";
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import os from "node:os";
 import path from "node:path";
 import { freePort, waitForPort } from "../../test/support/net";
 import { cpuLimit, createGroup, hasController, joinGroup, removeGroup, startInGroup } from "../../test/support/cgroup";
@@ -124,6 +125,16 @@ function ratios(results: Map<Server, Measurement[]>, [service, koa, bare]: Serve
   }
 }
 
+/**
+ * Left to the scheduler, a server sometimes shares its core with wrk or Redis and costs up to half
+ * again as much per request for the whole run (Koa's baseline: about 22 µs in some rounds, 25-33 in
+ * others, 2026-12-08); with each server on one CPU and the load on the other, the baselines held
+ * within a few percent. `-a`: every thread of the process, V8's and libuv's included.
+ */
+function pin(pid: number, cpu: number): void {
+  execFileSync("taskset", ["-a", "-p", "-c", String(cpu), String(pid)], { stdio: "ignore" });
+}
+
 /** A baseline, compiled and run with plain `node` like the service (scripts/bench/compile.ts). */
 async function startBaseline(redis: RedisServer, compiled: CompiledScript, framework: "node" | "koa"): Promise<{ server: Server; child: ChildProcess }> {
   const port = await freePort();
@@ -176,11 +187,16 @@ async function main(): Promise<void> {
   buildService();
   console.log(`${runs} runs x ${duration} s per server, wrk -t1 -c${connections}, loopback; warm-up ${warmup} s each\n`);
 
+  // Before redis-server starts: it and every wrk inherit this process's CPU.
+  const pinned = os.availableParallelism() >= 2;
+  if (pinned) pin(process.pid, 0);
   const redis = await RedisServer.start();
   const service = await ServiceProcess.start({ REDIS_URL: redis.url, LOG_LEVEL: "info" }, { compiled: true });
   const compiledBaselines = compileScript(path.join(__dirname, "bare-counter.ts"));
   const baselines = [await startBaseline(redis, compiledBaselines, "koa"), await startBaseline(redis, compiledBaselines, "node")];
   const servers: Server[] = [{ name: "service (koa)", url: service.url, pid: service.pid }, ...baselines.map((b) => b.server)];
+  if (pinned) servers.forEach((server) => pin(server.pid, 1));
+  console.log(pinned ? "servers pinned to CPU 1; wrk, redis-server and this script to CPU 0\n" : "one CPU: nothing pinned\n");
   try {
     const idleRss = servers.map((server) => rssMiB(server.pid));
     for (const server of servers) await measure(redis, server, warmup);
